@@ -1,0 +1,150 @@
+"""The ``wirearchive`` command line: the one composition root."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from crawler import __version__
+from crawler.run import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    RunError,
+    RunRequest,
+    fail,
+    parse_setting,
+    run_crawl,
+)
+from crawler.sources import ConfigError, load_config
+
+DEFAULT_CONFIG = "sources.yaml"
+DEMO_ARCHIVE = "./archive"
+# On loopback there is no one to be polite to: start fast so the demo takes seconds.
+DEMO_SETTINGS = {"AUTOTHROTTLE_START_DELAY": "0.05", "WIREARCHIVE_PROGRESS_INTERVAL": "2"}
+# Fixed ports keep the demo's URLs, and so its article ids, the same from run to run.
+DEMO_PORTS = {"wiredaily": 8361, "lahoreledger": 8362, "metroobserver": 8363}
+
+
+def _add_crawl_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", default=DEFAULT_CONFIG, help="sources file (./sources.yaml)")
+    parser.add_argument("--archive", help="archive URI: a folder or s3://bucket/prefix")
+    parser.add_argument("--summary", metavar="PATH", help="also write the run summary here")
+    parser.add_argument(
+        "-s",
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a Scrapy or wirearchive setting (repeatable)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of every command."""
+    parser = argparse.ArgumentParser(
+        prog="wirearchive", description="Archive wire-service news from the sources you declare."
+    )
+    parser.add_argument("--version", action="version", version=f"wirearchive {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    crawl = commands.add_parser("crawl", help="crawl all (or the named) sources once")
+    _add_crawl_options(crawl)
+    crawl.add_argument(
+        "--source",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="crawl only this source (repeatable)",
+    )
+    crawl.add_argument(
+        "--limit",
+        type=int,
+        default=0,
+        metavar="N",
+        help="request at most N article pages in this run",
+    )
+
+    sources = commands.add_parser("sources", help="validate the config and list sources")
+    sources.add_argument("--config", default=DEFAULT_CONFIG)
+
+    commands.add_parser("demo", help="crawl the bundled demo wire site into ./archive")
+    return parser
+
+
+def _settings(assignments: Sequence[str]) -> dict[str, str]:
+    return dict(parse_setting(assignment) for assignment in assignments)
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    """Crawl the configured sources once."""
+    if args.limit < 0:
+        raise RunError("--limit must be 0 or more", EXIT_USAGE)
+    return run_crawl(
+        RunRequest(
+            config=load_config(args.config),
+            sources=args.source,
+            archive=args.archive,
+            limit=args.limit,
+            summary_path=args.summary,
+            settings=_settings(args.settings),
+            verbose=args.verbose,
+        )
+    )
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    """Validate the config and list its sources."""
+    config = load_config(args.config)
+    print(f"{config.path}: {len(config.sources)} sources, archive {config.archive or 'default'}")
+    for source in config.sources:
+        parts = [
+            f"{len(source.feeds)} feeds",
+            f"{len(source.sitemaps)} sitemaps",
+            f"{len(source.start_urls)} listing pages",
+        ]
+        if source.schedule:
+            parts.append(f"schedule {source.schedule!r}")
+        print(f"  {source.name:<24} {', '.join(parts)}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Serve the bundled demo site on loopback and crawl it into ./archive."""
+    from crawler.demo import start_demo_site  # noqa: PLC0415  (only the demo needs it)
+
+    try:
+        site = start_demo_site(DEMO_PORTS)
+    except OSError as err:
+        raise RunError(
+            f"cannot serve the demo site on 127.0.0.1 ports {sorted(DEMO_PORTS.values())}: "
+            f"{err.strerror}; stop whatever uses them and run again"
+        ) from err
+    try:
+        with tempfile.TemporaryDirectory(prefix="wirearchive-demo-") as folder:
+            config_path = Path(folder) / "sources.yaml"
+            config_path.write_text(site.sources_yaml(DEMO_ARCHIVE), encoding="utf-8")
+            for name, server in site.servers.items():
+                print(f"demo outlet {name:<16} {server.base_url}/")
+            return run_crawl(RunRequest(config=load_config(config_path), settings=DEMO_SETTINGS))
+    finally:
+        site.stop()
+
+
+COMMANDS = {"crawl": cmd_crawl, "sources": cmd_sources, "demo": cmd_demo}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command and return its exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as err:
+        return fail(str(err), EXIT_FAILED)
+    except RunError as err:
+        return fail(str(err), err.exit_status)
+    except KeyboardInterrupt:
+        return fail("interrupted", EXIT_FAILED)

@@ -1,0 +1,100 @@
+"""Serve a table of routes over real HTTP on 127.0.0.1 (the demo site and test fixtures)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+LOOPBACK = "127.0.0.1"
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """One response: status, body bytes and headers."""
+
+    body: bytes
+    content_type: str | None = "text/html; charset=utf-8"
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+# A route is a fixed resource, or a function of the request path and headers.
+Route = Resource | Callable[[str, Mapping[str, str]], Resource]
+
+
+class LoopbackServer:
+    """A threaded HTTP server on 127.0.0.1 whose routes can be changed while it runs."""
+
+    def __init__(self, routes: Mapping[str, Route] | None = None, port: int = 0) -> None:
+        self.routes: dict[str, Route] = dict(routes or {})
+        self.requests: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                server.requests.append(self.path)
+                self._reply(send_body=True)
+
+            def do_HEAD(self) -> None:
+                self._reply(send_body=False)
+
+            def _reply(self, *, send_body: bool) -> None:
+                path = urlsplit(self.path).path
+                route = server.routes.get(path) or server.routes.get(self.path)
+                if route is None:
+                    resource = Resource(b"not found", "text/plain", status=404)
+                elif isinstance(route, Resource):
+                    resource = route
+                else:
+                    resource = route(self.path, dict(self.headers.items()))
+                self.send_response(resource.status)
+                if resource.content_type is not None:
+                    self.send_header("Content-Type", resource.content_type)
+                for name, value in resource.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(resource.body)))
+                self.end_headers()
+                if send_body:
+                    self.wfile.write(resource.body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                """Keep the terminal quiet; the crawler reports what it fetched."""
+
+        self._httpd = ThreadingHTTPServer((LOOPBACK, port), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        """Return the server's root URL, such as ``http://127.0.0.1:8123``."""
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def url(self, path: str) -> str:
+        """Return the absolute URL of ``path`` on this server."""
+        return self.base_url + path
+
+    def start(self) -> LoopbackServer:
+        """Start serving in a background thread."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    @contextmanager
+    def running(self) -> Iterator[LoopbackServer]:
+        """Serve for the duration of a ``with`` block."""
+        self.start()
+        try:
+            yield self
+        finally:
+            self.stop()

@@ -1,0 +1,67 @@
+"""Scrapy settings for wirearchive: polite, bounded and quiet by default."""
+
+from crawler import __version__
+
+BOT_NAME = "wirearchive"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# Who we are, so site operators can reach us; users should point this at their own page.
+WIREARCHIVE_CONTACT_URL = "https://github.com/wirearchive/wirearchive"
+USER_AGENT = f"wirearchive/{__version__} (+{WIREARCHIVE_CONTACT_URL})"
+
+# wirearchive's own settings (the CLI fills these from sources.yaml and its flags).
+WIREARCHIVE_CONFIG = "sources.yaml"
+WIREARCHIVE_ARCHIVE = None  # archive URI; None: the config's `archive:`, else ./archive
+WIREARCHIVE_SOURCES: list[str] = []  # empty: every source
+WIREARCHIVE_ALLOW_PRIVATE_ADDRESSES = False
+WIREARCHIVE_DENY_NETWORKS: list[str] = []
+WIREARCHIVE_RUN_ID = None
+WIREARCHIVE_SUMMARY_PATH = None
+WIREARCHIVE_RETRY_BACKOFF_BASE = 1.0
+WIREARCHIVE_RETRY_MAX_DELAY = 60.0
+WIREARCHIVE_LIMIT = 0  # maximum article pages requested per run; 0: no limit
+WIREARCHIVE_PROGRESS_INTERVAL = 10.0  # seconds between progress lines
+
+# Politeness.
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # larger bodies are abandoned while streaming
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_MAX_TIMES = 10
+COOKIES_ENABLED = False  # news pages need no session; cookies only leak state between sources
+
+# Nothing listens unless a user asks for it.
+REMOTE_CONTROL_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "crawler.middlewares.RawCaptureMiddleware": 595,
+}
+
+ITEM_PIPELINES = {
+    "pipelines.article.ExtractPipeline": 100,
+    "pipelines.archive.ArchivePipeline": 800,
+}
+
+EXTENSIONS = {
+    "scrapy.extensions.logstats.LogStats": None,
+    "crawler.summary.RunSummary": 500,
+    "crawler.summary.Progress": 510,
+}
+
+LOG_LEVEL = "INFO"
+# A dropped page is a counted outcome (rejected/..., archive/failed), not a warning.
+DEFAULT_DROPITEM_LOG_LEVEL = "INFO"
+STATS_DUMP = False

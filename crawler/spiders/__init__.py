@@ -1,0 +1,1 @@
+"""The spiders: one generic, data-driven spider for every source."""

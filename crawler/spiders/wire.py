@@ -1,0 +1,210 @@
+"""The generic wire spider: feeds, sitemaps and listing pages in, article pages out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.linkextractors import LinkExtractor
+from twisted.python.failure import Failure
+
+from crawler.feeds import Link, parse_feed
+from crawler.middlewares import RAW_META_KEY
+from crawler.outcomes import failure_reason
+from crawler.sitemaps import BodyTooLarge, gunzip_bounded, parse_sitemap
+from crawler.sources import Config, Source, load_config
+from pipelines.archive import DEFAULT_ARCHIVE
+from pipelines.items import Page
+
+# Discovery documents outrank articles so new links are known early in a run.
+DISCOVERY_PRIORITY = 10
+
+
+def _header_pairs(headers: Any) -> list[tuple[str, str]]:
+    """Flatten Scrapy's multi-valued bytes headers into (name, value) strings."""
+    pairs = []
+    for name, values in headers.items():
+        for value in values:
+            pairs.append((name.decode("latin-1"), value.decode("latin-1")))
+    return pairs
+
+
+class WireSpider(scrapy.Spider):
+    """Crawl the declared sources of one sources.yaml."""
+
+    name = "wire"
+
+    def __init__(self, source: str | None = None, config: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.source_arg = source
+        self.config_arg = config
+        self.config: Config | None = None
+        self.sources: tuple[Source, ...] = ()
+        self.archive_uri = DEFAULT_ARCHIVE
+        self.limit = 0  # 0: no limit on article requests per run
+        self.article_requests = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> WireSpider:
+        """Load the config once and pick the sources to crawl."""
+        spider: WireSpider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.config = load_config(spider.config_arg or settings.get("WIREARCHIVE_CONFIG"))
+        names = (
+            [name.strip() for name in spider.source_arg.split(",") if name.strip()]
+            if spider.source_arg
+            else settings.getlist("WIREARCHIVE_SOURCES")
+        )
+        spider.sources = spider.config.select(names)
+        spider.archive_uri = (
+            settings.get("WIREARCHIVE_ARCHIVE") or spider.config.archive or DEFAULT_ARCHIVE
+        )
+        spider.limit = settings.getint("WIREARCHIVE_LIMIT")
+        return spider
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        """Request every feed, sitemap and listing page of the selected sources."""
+        for source in self.sources:
+            for requests in (
+                self._discovery(source, source.feeds, self.parse_feed),
+                self._discovery(source, source.sitemaps, self.parse_sitemap),
+                self._discovery(source, source.start_urls, self.parse_listing),
+            ):
+                for request in requests:
+                    yield request
+
+    def _discovery(
+        self, source: Source, urls: Iterable[str], callback: Any
+    ) -> Iterator[scrapy.Request]:
+        for url in urls:
+            # Discovery documents change between runs: never let the dupefilter drop them.
+            yield scrapy.Request(
+                url,
+                callback=callback,
+                errback=self.on_discovery_error,
+                dont_filter=True,
+                priority=DISCOVERY_PRIORITY,
+                meta={"source": source.name},
+            )
+
+    def _source(self, response: Response) -> Source:
+        name = response.meta["source"]
+        return next(source for source in self.sources if source.name == name)
+
+    def _count(self, key: str, value: int = 1) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(key, value)
+
+    def _articles(self, response: Response, links: Iterable[Link]) -> Iterator[scrapy.Request]:
+        source = self._source(response)
+        for link in links:
+            if not source.accepts(link.url):
+                self._count("discovery/filtered")
+                continue
+            if self.limit and self.article_requests >= self.limit:
+                self._count("discovery/over_limit")
+                continue
+            self.article_requests += 1
+            self._count("discovery/article_links")
+            yield scrapy.Request(
+                link.url,
+                callback=self.parse_article,
+                errback=self.on_article_error,
+                meta={"source": source.name, "listed_date": link.date, "listed_in": response.url},
+            )
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        """Follow the article links of an RSS or Atom feed."""
+        self._count("discovery/feeds")
+        parsed = parse_feed(response.body, response.url)
+        self._discovery_errors("feed", response.url, parsed.errors)
+        yield from self._articles(response, parsed.links)
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        """Follow a sitemap's pages, and recurse into a sitemap index."""
+        self._count("discovery/sitemaps")
+        try:
+            body = gunzip_bounded(response.body, self.settings.getint("DOWNLOAD_MAXSIZE"))
+        except BodyTooLarge as err:
+            self._discovery_errors("sitemap", response.url, [str(err)])
+            return
+        parsed = parse_sitemap(body, response.url)
+        self._discovery_errors("sitemap", response.url, parsed.errors)
+        for child in parsed.sitemaps:
+            yield response.follow(
+                child.url,
+                callback=self.parse_sitemap,
+                errback=self.on_discovery_error,
+                dont_filter=True,
+                priority=DISCOVERY_PRIORITY,
+                meta={"source": response.meta["source"]},
+            )
+        yield from self._articles(response, parsed.pages)
+
+    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+        """Follow the links of a listing page that the source's allow/deny rules accept."""
+        self._count("discovery/listings")
+        if not hasattr(response, "text"):
+            self._discovery_errors("listing", response.url, ["not an HTML page"])
+            return
+        links = LinkExtractor(unique=True).extract_links(response)
+        yield from self._articles(response, (Link(link.url, None) for link in links))
+
+    def _discovery_errors(self, kind: str, url: str, errors: Iterable[str]) -> None:
+        for error in errors:
+            self._count(f"errors/{kind}")
+            self.logger.warning("%s %s: %s", kind, url, error)
+
+    def parse_article(self, response: Response) -> Iterator[Page]:
+        """Hand the fetched article page to the pipelines, exactly as it was served."""
+        self._count("pages/fetched")
+        body, headers = response.meta.get(RAW_META_KEY, (response.body, response.headers))
+        request = response.request
+        assert request is not None
+        request_headers = _header_pairs(request.headers)
+        if not any(name.lower() == "host" for name, _ in request_headers):
+            request_headers.insert(0, ("Host", scrapy.utils.url.urlparse_cached(request).netloc))
+        redirects = response.meta.get("redirect_urls") or [None]
+        yield Page(
+            source=response.meta["source"],
+            url=response.url,
+            status=response.status,
+            body=body,
+            content=response.body,
+            request_headers=request_headers,
+            response_headers=_header_pairs(headers),
+            fetched_at=datetime.now(UTC),
+            protocol=response.protocol or "HTTP/1.1",
+            ip_address=str(response.ip_address) if response.ip_address else None,
+            requested_url=redirects[0],
+            listed_date=response.meta.get("listed_date"),
+            listed_in=response.meta.get("listed_in"),
+        )
+
+    def on_article_error(self, failure: Failure) -> None:
+        """Count an article page that could not be fetched under its reason."""
+        error = failure.value
+        if getattr(error, "counted", False):
+            return  # a middleware (the address guard) already counted it
+        response = getattr(error, "response", None)
+        if response is not None:
+            self._count("pages/fetched")
+        reason = failure_reason(error)
+        if isinstance(error, IgnoreRequest) and "robots.txt" in str(error).lower():
+            reason = "robots_txt"
+        self._count(f"rejected/{reason}")
+        self.logger.info("skipped %s: %s", failure.request.url, reason)  # type: ignore[attr-defined]
+
+    def on_discovery_error(self, failure: Failure) -> None:
+        """Count a feed, sitemap or listing page that could not be fetched."""
+        error = failure.value
+        if getattr(error, "counted", False):
+            return
+        reason = failure_reason(error)
+        self._count(f"errors/discovery_{reason}")
+        self.logger.warning("discovery %s failed: %s", failure.request.url, reason)  # type: ignore[attr-defined]

@@ -1,0 +1,231 @@
+"""The run summary (runs/{run_id}.json, --summary) and progress lines, built from stats."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import sys
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from pipelines.stores import StoreError, open_store
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from twisted.internet.task import LoopingCall
+
+from pipelines.archive import archive_uri, encode_json
+
+logger = logging.getLogger(__name__)
+
+INTERRUPTED_REASONS = {"shutdown", "cancelled", "interrupted"}
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """Return a run id that sorts by start time: ``20261125T101500Z-1a2b3c``."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    return f"{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def _prefixed(stats: Mapping[str, Any], prefix: str) -> dict[str, int]:
+    return {
+        key[len(prefix) :]: int(value)
+        for key, value in sorted(stats.items())
+        if key.startswith(prefix) and isinstance(value, int)
+    }
+
+
+def _per_source(stats: Mapping[str, Any]) -> dict[str, dict[str, int]]:
+    table: dict[str, dict[str, int]] = {}
+    for rest, value in _prefixed(stats, "source/").items():
+        name, _, outcome = rest.partition("/")
+        table.setdefault(name, {})[outcome] = value
+    return table
+
+
+def build_summary(
+    stats: Mapping[str, Any],
+    *,
+    run_id: str,
+    sources: list[str],
+    archive: str,
+    started_at: datetime,
+    finished_at: datetime,
+    close_reason: str,
+) -> dict[str, Any]:
+    """Return the run summary object (the contract's fields, then details) from crawl stats."""
+    error_details = _prefixed(stats, "errors/")
+    failed_writes = int(stats.get("archive/failed", 0))
+    if failed_writes:
+        error_details["archive_write"] = failed_writes
+    if close_reason in INTERRUPTED_REASONS:
+        status = "interrupted"
+    elif failed_writes or close_reason != "finished":
+        status = "failed"
+    else:
+        status = "ok"
+    elapsed = max((finished_at - started_at).total_seconds(), 0.0)
+    pages = int(stats.get("pages/fetched", 0))
+    return {
+        "run_id": run_id,
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "finished_at": finished_at.isoformat(timespec="seconds"),
+        "status": status,
+        "sources": sources,
+        "pages_fetched": pages,
+        "articles_archived": int(stats.get("archive/stored", 0)),
+        "duplicates": {
+            kind: int(stats.get(f"dedup/{kind}", 0)) for kind in ("url", "exact", "near")
+        },
+        "rejected": _prefixed(stats, "rejected/"),
+        "errors": sum(error_details.values()),
+        "error_details": error_details,
+        "unchanged": int(stats.get("archive/unchanged", 0)),
+        "archive": archive,
+        "close_reason": close_reason,
+        "elapsed_seconds": round(elapsed, 3),
+        "pages_per_second": round(pages / elapsed, 2) if elapsed else 0.0,
+        "discovery": _prefixed(stats, "discovery/"),
+        "retries": int(stats.get("retry/count", 0)),
+        "per_source": _per_source(stats),
+    }
+
+
+def _counts(counts: Mapping[str, int]) -> str:
+    return " · ".join(f"{key} {value}" for key, value in counts.items() if value) or "none"
+
+
+def format_summary(summary: Mapping[str, Any], summary_key: str | None = None) -> str:
+    """Return the one-screen terminal rendering of a run summary."""
+    rows = [
+        ("sources", ", ".join(summary["sources"]) or "none"),
+        ("pages fetched", f"{summary['pages_fetched']}  ({summary['pages_per_second']} pages/s)"),
+        ("articles archived", str(summary["articles_archived"])),
+        ("already archived", str(summary["unchanged"])),
+        ("duplicates", _counts(summary["duplicates"])),
+        ("rejected", _counts(summary["rejected"])),
+        (
+            "errors",
+            f"{summary['errors']}  {_counts(summary['error_details'])}"
+            if summary["errors"]
+            else "0",
+        ),
+        ("archive", summary["archive"]),
+    ]
+    if summary_key:
+        rows.append(("summary", summary_key))
+    head = (
+        f"wirearchive run {summary['run_id']}: {summary['status']} "
+        f"in {summary['elapsed_seconds']:.1f}s"
+    )
+    return "\n".join([head, *(f"  {label:<18} {value}" for label, value in rows)])
+
+
+class RunSummary:
+    """Write the run summary to runs/{run_id}.json (and --summary PATH) when the crawl ends."""
+
+    def __init__(self, crawler: Crawler, run_id: str, summary_path: str | None) -> None:
+        self.crawler = crawler
+        self.run_id = run_id
+        self.summary_path = summary_path
+        self.started_at = datetime.now(UTC)
+        self.summary: dict[str, Any] | None = None
+        self.summary_key = f"runs/{run_id}.json"
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RunSummary:
+        """Connect to the spider's open and close signals."""
+        settings = crawler.settings
+        extension = cls(
+            crawler,
+            settings.get("WIREARCHIVE_RUN_ID") or new_run_id(),
+            settings.get("WIREARCHIVE_SUMMARY_PATH"),
+        )
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self, spider: Spider) -> None:
+        """Note the start time."""
+        self.started_at = datetime.now(UTC)
+
+    async def spider_closed(self, spider: Spider, reason: str) -> None:
+        """Build the summary and write it to the archive and to --summary."""
+        assert self.crawler.stats is not None
+        uri = archive_uri(self.crawler)
+        summary = build_summary(
+            self.crawler.stats.get_stats(),
+            run_id=self.run_id,
+            sources=[source.name for source in getattr(spider, "sources", ())],
+            archive=uri,
+            started_at=self.started_at,
+            finished_at=datetime.now(UTC),
+            close_reason=reason,
+        )
+        try:
+            await asyncio.to_thread(
+                open_store(uri).put,
+                self.summary_key,
+                encode_json(summary),
+                content_type="application/json",
+                overwrite=True,
+            )
+        except StoreError as err:
+            logger.error("could not write the run summary to %s: %s", uri, err)
+            summary["status"] = "failed"
+            summary["errors"] += 1
+            summary["error_details"]["summary_write"] = 1
+        if self.summary_path:
+            Path(self.summary_path).write_bytes(encode_json(summary))
+        self.summary = summary
+        logger.info("run summary\n%s", format_summary(summary, self.summary_key))
+
+
+class Progress:
+    """Print a progress line every few seconds: counts so far and pages/s."""
+
+    def __init__(self, crawler: Crawler, interval: float, out: TextIO = sys.stderr) -> None:
+        self.crawler = crawler
+        self.interval = interval
+        self.out = out
+        self.started = time.monotonic()
+        self.task = LoopingCall(self.report)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Progress:
+        """Read the interval; 0 turns progress lines off."""
+        interval = crawler.settings.getfloat("WIREARCHIVE_PROGRESS_INTERVAL")
+        if interval <= 0:
+            raise NotConfigured("WIREARCHIVE_PROGRESS_INTERVAL is 0")
+        extension = cls(crawler, interval)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self, spider: Spider) -> None:
+        """Start the periodic report."""
+        self.started = time.monotonic()
+        self.task.start(self.interval, now=False)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        """Stop the periodic report."""
+        if self.task.running:
+            self.task.stop()
+
+    def report(self) -> None:
+        """Write one progress line."""
+        assert self.crawler.stats is not None
+        stats = self.crawler.stats.get_stats()
+        pages = int(stats.get("pages/fetched", 0))
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        rejected = sum(_prefixed(stats, "rejected/").values())
+        self.out.write(
+            f"progress: {pages} pages fetched, {stats.get('archive/stored', 0)} archived, "
+            f"{stats.get('archive/unchanged', 0)} already archived, {rejected} rejected, "
+            f"{pages / elapsed:.1f} pages/s\n"
+        )
+        self.out.flush()

@@ -1,0 +1,1 @@
+"""Processing: extraction, deduplication, archiving and storage backends."""

@@ -1,0 +1,86 @@
+"""Turn a fetched Page into an Article: decode, extract, and give it its identity."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.statscollectors import StatsCollector
+
+from pipelines.encoding import decode_html
+from pipelines.extract import EXTRACTOR_NAME, EXTRACTOR_VERSION, ExtractionRejected, extract_article
+from pipelines.items import Article, Page
+from pipelines.urls import article_id, canonicalize_url, same_site
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+SNIFF_BYTES = 1024
+
+
+def is_html(content_type: str | None, content: bytes) -> bool:
+    """Tell whether a response is an HTML page, by its type or, when untyped, its first bytes."""
+    if content_type:
+        return content_type.split(";", 1)[0].strip().lower() in HTML_TYPES
+    head = content[:SNIFF_BYTES].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<body" in head
+
+
+def build_article(page: Page) -> Article:
+    """Extract an Article from a Page; raise ExtractionRejected when it holds none."""
+    content_type = page.header("Content-Type")
+    if not is_html(content_type, page.content):
+        raise ExtractionRejected("not_html", content_type or "no Content-Type")
+    html, _encoding = decode_html(page.content, content_type)
+    extraction = extract_article(html, page.url)
+    declared = extraction.canonical_url
+    # A page may only claim a canonical URL on its own site: anything else would let one
+    # site overwrite another's article id.
+    canonical = canonicalize_url(
+        declared if declared and same_site(declared, page.url) else page.url
+    )
+    return Article(
+        id=article_id(canonical),
+        url=page.url,
+        canonical_url=canonical,
+        source=page.source,
+        title=extraction.title,
+        text=extraction.text,
+        authors=list(extraction.authors),
+        published=extraction.published,
+        modified=extraction.modified,
+        fetched_at=page.fetched_at.isoformat(timespec="seconds"),
+        language=extraction.language,
+        sitename=extraction.sitename,
+        wire_agency=extraction.wire_agency,
+        wire_dateline=extraction.wire_dateline,
+        content_sha256=hashlib.sha256(extraction.text.encode("utf-8")).hexdigest(),
+        extractor_name=EXTRACTOR_NAME,
+        extractor_version=EXTRACTOR_VERSION,
+        page=page,
+    )
+
+
+class ExtractPipeline:
+    """Extract each Page off the reactor; count and drop pages that hold no article."""
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
+        """Build from the crawler's stats."""
+        assert crawler.stats is not None
+        return cls(crawler.stats)
+
+    async def process_item(self, item: Any) -> Any:
+        """Return the Article extracted from a Page; pass anything else through."""
+        if not isinstance(item, Page):
+            return item
+        try:
+            return await asyncio.to_thread(build_article, item)
+        except ExtractionRejected as rejected:
+            self.stats.inc_value(f"rejected/{rejected.reason}")
+            self.stats.inc_value(f"source/{item.source}/rejected")
+            raise DropItem(f"{item.url}: {rejected.reason} {rejected}".strip()) from rejected

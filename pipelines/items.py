@@ -1,0 +1,87 @@
+"""The items that flow through the pipelines: a fetched Page, then an Article."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(slots=True)
+class Page:
+    """One fetched article page, as the spider hands it to the pipelines."""
+
+    source: str
+    url: str  # after redirects
+    status: int
+    body: bytes  # exactly as served: the WARC payload
+    content: bytes  # after Content-Encoding was undone: what extraction reads
+    request_headers: list[tuple[str, str]]
+    response_headers: list[tuple[str, str]]
+    fetched_at: datetime
+    protocol: str = "HTTP/1.1"
+    ip_address: str | None = None
+    requested_url: str | None = None  # before redirects, when they happened
+    listed_date: datetime | None = None  # from the feed or sitemap that led here
+    listed_in: str | None = None  # the feed, sitemap or listing page that led here
+
+    def header(self, name: str) -> str | None:
+        """Return the first response header called ``name`` (any case), or None."""
+        wanted = name.lower()
+        for key, value in self.response_headers:
+            if key.lower() == wanted:
+                return value
+        return None
+
+
+@dataclass(slots=True)
+class Article:
+    """An extracted article: the archive's JSON record, plus the page it came from."""
+
+    id: str
+    url: str
+    canonical_url: str
+    source: str
+    title: str | None
+    text: str
+    authors: list[str]
+    published: str | None
+    modified: str | None
+    fetched_at: str
+    language: str | None
+    sitename: str | None
+    wire_agency: str | None
+    wire_dateline: str | None
+    content_sha256: str
+    extractor_name: str
+    extractor_version: str
+    page: Page = field(repr=False)
+    raw_key: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_record(self) -> dict[str, Any]:
+        """Return the archive JSON object (schema_version 1)."""
+        record: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "id": self.id,
+            "url": self.url,
+            "canonical_url": self.canonical_url,
+            "source": self.source,
+            "title": self.title,
+            "text": self.text,
+            "authors": list(self.authors),
+            "published": self.published,
+            "modified": self.modified,
+            "fetched_at": self.fetched_at,
+            "language": self.language,
+            "sitename": self.sitename,
+            "wire": {"agency": self.wire_agency, "dateline": self.wire_dateline},
+            "content_sha256": self.content_sha256,
+            "raw_key": self.raw_key,
+            "extractor": {"name": self.extractor_name, "version": self.extractor_version},
+            "http": {"status": self.page.status, "listed_in": self.page.listed_in},
+        }
+        record.update(self.extra)
+        return record

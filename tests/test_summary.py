@@ -1,0 +1,78 @@
+"""The run summary is built from crawl stats."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from crawler.summary import build_summary, format_summary, new_run_id
+
+START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+def summary(stats: dict[str, int], reason: str = "finished") -> dict:
+    return build_summary(
+        stats,
+        run_id="r1",
+        sources=["a", "b"],
+        archive="./archive",
+        started_at=START,
+        finished_at=START + timedelta(seconds=10),
+        close_reason=reason,
+    )
+
+
+def test_counts_come_from_stats() -> None:
+    result = summary(
+        {
+            "pages/fetched": 12,
+            "archive/stored": 9,
+            "archive/unchanged": 1,
+            "dedup/near": 2,
+            "rejected/http_404": 1,
+            "rejected/no_body": 1,
+            "errors/feed": 3,
+            "source/a/stored": 9,
+        }
+    )
+    assert result["pages_fetched"] == 12
+    assert result["articles_archived"] == 9
+    assert result["duplicates"] == {"url": 0, "exact": 0, "near": 2}
+    assert result["rejected"] == {"http_404": 1, "no_body": 1}
+    assert result["errors"] == 3
+    assert result["per_source"] == {"a": {"stored": 9}}
+    assert result["pages_per_second"] == 1.2
+    assert result["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("stats", "reason", "status"),
+    [
+        ({}, "finished", "ok"),
+        ({"errors/feed": 2}, "finished", "ok"),  # a broken feed is counted, not fatal
+        ({"archive/failed": 1}, "finished", "failed"),
+        ({}, "shutdown", "interrupted"),
+        ({}, "closespider_errorcount", "failed"),
+    ],
+)
+def test_status(stats: dict[str, int], reason: str, status: str) -> None:
+    assert summary(stats, reason)["status"] == status
+
+
+def test_failed_writes_count_as_errors() -> None:
+    result = summary({"archive/failed": 2})
+    assert result["errors"] == 2
+    assert result["error_details"] == {"archive_write": 2}
+
+
+def test_format_summary_names_the_outcomes() -> None:
+    text = format_summary(summary({"archive/stored": 4, "rejected/http_404": 1}), "runs/r1.json")
+    assert "r1: ok" in text
+    assert "http_404 1" in text
+    assert "runs/r1.json" in text
+
+
+def test_run_ids_sort_by_time_and_differ() -> None:
+    early, late = new_run_id(START), new_run_id(START + timedelta(seconds=1))
+    assert early < late
+    assert early.startswith("20261125T100000Z-")
+    assert new_run_id(START) != new_run_id(START)
