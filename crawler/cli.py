@@ -126,7 +126,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="wirearchive-demo-") as folder:
             config_path = Path(folder) / "sources.yaml"
-            config_path.write_text(site.sources_yaml(DEMO_ARCHIVE), encoding="utf-8")
+            config_path.write_text(
+                site.sources_yaml(str(Path(DEMO_ARCHIVE).resolve())), encoding="utf-8"
+            )
             for name, server in site.servers.items():
                 print(f"demo outlet {name:<16} {server.base_url}/")
             return run_crawl(RunRequest(config=load_config(config_path), settings=DEMO_SETTINGS))

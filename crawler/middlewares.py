@@ -26,7 +26,7 @@ def retry_delay(
     now: datetime | None = None,
 ) -> float:
     """Return seconds to wait before retry ``attempt`` (1-based), honouring ``Retry-After``."""
-    backoff = min(cap, base * 2 ** (attempt - 1))
+    backoff = min(cap, base * 2.0 ** (attempt - 1))
     if not retry_after:
         return backoff
     value = retry_after.strip()

@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipelines.stores import StoreError, open_store
 from scrapy.crawler import AsyncCrawlerProcess
 from scrapy.settings import Settings
 
@@ -15,6 +14,7 @@ from crawler.sources import Config, ConfigError
 from crawler.spiders.wire import WireSpider
 from crawler.summary import RunSummary, format_summary, new_run_id
 from pipelines.archive import DEFAULT_ARCHIVE
+from pipelines.stores import StoreError, open_store
 
 EXIT_OK = 0
 EXIT_FAILED = 1

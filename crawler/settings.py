@@ -48,7 +48,11 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.RawCaptureMiddleware": 595,
+    # Last before the download handler: it sees every request, redirects included.
+    "crawler.guard.AddressGuardMiddleware": 950,
 }
+# Resolves every connection's host and drops non-public addresses (see crawler/guard.py).
+TWISTED_DNS_RESOLVER = "crawler.guard.GuardedResolver"
 
 ITEM_PIPELINES = {
     "pipelines.article.ExtractPipeline": 100,

@@ -12,13 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from pipelines.stores import StoreError, open_store
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet.task import LoopingCall
 
 from pipelines.archive import archive_uri, encode_json
+from pipelines.stores import StoreError, open_store
 
 logger = logging.getLogger(__name__)
 

@@ -105,3 +105,17 @@ def archive_objects(root: Path, kind: str) -> list[Path]:
 def load_json(path: Path) -> Any:
     """Read a JSON file."""
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def crawl(
+    tmp_path: Path, sources: list[dict[str, Any]], *extra: str, **top: Any
+) -> tuple[CliResult, Any, Path]:
+    """Crawl ``sources`` into ``tmp_path/archive``; return the result, summary and archive."""
+    top.setdefault("allow_private_addresses", True)  # fixture sites live on loopback
+    config = write_config(tmp_path / "sources.yaml", sources, **top)
+    archive = tmp_path / "archive"
+    summary_path = tmp_path / "summary.json"
+    args = ["crawl", "--config", str(config), "--archive", str(archive)]
+    result = run_cli([*args, "--summary", str(summary_path), *FAST_CRAWL, *extra])
+    summary = load_json(summary_path) if summary_path.exists() else None
+    return result, summary, archive

@@ -9,8 +9,9 @@ from typing import Any
 import scrapy
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
+from scrapy.utils.httpobj import urlparse_cached
 from twisted.python.failure import Failure
 
 from crawler.feeds import Link, parse_feed
@@ -149,7 +150,7 @@ class WireSpider(scrapy.Spider):
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         """Follow the links of a listing page that the source's allow/deny rules accept."""
         self._count("discovery/listings")
-        if not hasattr(response, "text"):
+        if not isinstance(response, TextResponse):
             self._discovery_errors("listing", response.url, ["not an HTML page"])
             return
         links = LinkExtractor(unique=True).extract_links(response)
@@ -168,7 +169,7 @@ class WireSpider(scrapy.Spider):
         assert request is not None
         request_headers = _header_pairs(request.headers)
         if not any(name.lower() == "host" for name, _ in request_headers):
-            request_headers.insert(0, ("Host", scrapy.utils.url.urlparse_cached(request).netloc))
+            request_headers.insert(0, ("Host", urlparse_cached(request).netloc))
         redirects = response.meta.get("redirect_urls") or [None]
         yield Page(
             source=response.meta["source"],
@@ -189,6 +190,7 @@ class WireSpider(scrapy.Spider):
     def on_article_error(self, failure: Failure) -> None:
         """Count an article page that could not be fetched under its reason."""
         error = failure.value
+        assert error is not None
         if getattr(error, "counted", False):
             return  # a middleware (the address guard) already counted it
         response = getattr(error, "response", None)
@@ -203,6 +205,7 @@ class WireSpider(scrapy.Spider):
     def on_discovery_error(self, failure: Failure) -> None:
         """Count a feed, sitemap or listing page that could not be fetched."""
         error = failure.value
+        assert error is not None
         if getattr(error, "counted", False):
             return
         reason = failure_reason(error)

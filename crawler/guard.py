@@ -1,0 +1,239 @@
+"""The address guard: never connect to loopback, private or otherwise non-public addresses.
+
+The decision is made on the address a connection is about to use, inside the reactor's
+name resolver, so it holds for every request (robots.txt, redirects, retries) and a host
+name that re-resolves to a private address between a check and a connect (DNS
+rebinding) is still refused. A downloader middleware turns the refusal into a counted
+``rejected/blocked_address`` outcome.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.statscollectors import StatsCollector
+from twisted.internet.interfaces import IHostnameResolver, IResolutionReceiver
+from zope.interface import implementer, provider
+
+from crawler.outcomes import failure_reason
+
+logger = logging.getLogger(__name__)
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+BLOCKED_REASON = "blocked_address"
+
+
+def blocked_reason(
+    address: str, deny: Sequence[Network] = (), allow_private: bool = False
+) -> str | None:
+    """Say why connecting to ``address`` is refused, or None when it is allowed.
+
+    Anything that is not globally routable is refused (loopback, RFC 1918, link-local such
+    as the cloud metadata endpoint 169.254.169.254, CGNAT, multicast, reserved,
+    unspecified); IPv4 hidden in IPv6 (mapped, 6to4, NAT64 are unwrapped first) is judged
+    as IPv4. ``deny`` adds networks refused even when private addresses are allowed.
+    """
+    try:
+        ip: Address = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return f"{address!r} is not an IP address"
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = ip.ipv4_mapped or ip.sixtofour
+        if inner is None and ip in ipaddress.ip_network("64:ff9b::/96"):
+            inner = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if inner is not None:
+            ip = inner
+    for network in deny:
+        if ip.version == network.version and ip in network:
+            return f"{ip} is in the denied network {network}"
+    if allow_private:
+        return None
+    if ip.is_multicast:
+        return f"{ip} is a multicast address"
+    if not ip.is_global:
+        kind = next(
+            (
+                name
+                for name, flag in (
+                    ("loopback", ip.is_loopback),
+                    ("link-local", ip.is_link_local),
+                    ("reserved", ip.is_reserved),
+                    ("unspecified", ip.is_unspecified),
+                    ("private", ip.is_private),
+                )
+                if flag
+            ),
+            "non-public",
+        )
+        return f"{ip} is a {kind} address"
+    return None
+
+
+def parse_networks(values: Iterable[str]) -> tuple[Network, ...]:
+    """Parse the WIREARCHIVE_DENY_NETWORKS setting (CIDR strings)."""
+    return tuple(ipaddress.ip_network(value.strip(), strict=False) for value in values)
+
+
+@dataclass
+class Policy:
+    """What the resolver lets through, and what it refused (host name -> reason)."""
+
+    allow_private: bool = False
+    deny: tuple[Network, ...] = ()
+    refused: dict[str, str] = field(default_factory=dict)
+
+    def reason(self, address: str) -> str | None:
+        """Return why ``address`` is refused under this policy, or None."""
+        return blocked_reason(address, self.deny, self.allow_private)
+
+
+@provider(IResolutionReceiver)
+class _FilteringReceiver:
+    """Pass on only the allowed addresses of a resolution; remember why others were cut."""
+
+    def __init__(self, receiver: Any, host: str, policy: Policy) -> None:
+        self.receiver = receiver
+        self.host = host
+        self.policy = policy
+        self.allowed = 0
+        self.refusal: str | None = None
+
+    def resolutionBegan(self, resolution: Any) -> None:
+        self.receiver.resolutionBegan(resolution)
+
+    def addressResolved(self, address: Any) -> None:
+        reason = self.policy.reason(str(getattr(address, "host", "")))
+        if reason is None:
+            self.allowed += 1
+            self.receiver.addressResolved(address)
+        elif self.refusal is None:
+            self.refusal = reason
+
+    def resolutionComplete(self) -> None:
+        if self.allowed == 0 and self.refusal is not None:
+            self.policy.refused[self.host] = self.refusal
+        self.receiver.resolutionComplete()
+
+
+@implementer(IHostnameResolver)
+class GuardedResolver:
+    """A name resolver that drops non-public addresses (set as TWISTED_DNS_RESOLVER)."""
+
+    installed: GuardedResolver | None = None
+
+    def __init__(self, reactor: Any, policy: Policy | None = None) -> None:
+        self.reactor = reactor
+        self.original = reactor.nameResolver
+        self.policy = policy or Policy()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, reactor: Any) -> GuardedResolver:
+        """Build from the process settings (Scrapy passes the process as ``crawler``)."""
+        settings = crawler.settings
+        return cls(
+            reactor,
+            Policy(
+                allow_private=settings.getbool("WIREARCHIVE_ALLOW_PRIVATE_ADDRESSES"),
+                deny=parse_networks(settings.getlist("WIREARCHIVE_DENY_NETWORKS")),
+            ),
+        )
+
+    def install_on_reactor(self) -> None:
+        """Become the reactor's name resolver."""
+        if isinstance(self.original, GuardedResolver):  # a second crawl in one process
+            self.original = self.original.original
+        self.reactor.installNameResolver(self)
+        GuardedResolver.installed = self
+
+    def resolveHostName(
+        self,
+        resolutionReceiver: Any,
+        hostName: str,
+        portNumber: int = 0,
+        addressTypes: Any = None,
+        transportSemantics: str = "TCP",
+    ) -> Any:
+        """Resolve through the original resolver, passing on only allowed addresses."""
+        receiver = _FilteringReceiver(resolutionReceiver, hostName, self.policy)
+        return self.original.resolveHostName(
+            receiver, hostName, portNumber, addressTypes, transportSemantics
+        )
+
+
+class BlockedAddress(IgnoreRequest):
+    """A request refused by the address guard; already counted, so errbacks skip it."""
+
+    counted = True
+
+
+class AddressGuardMiddleware:
+    """Count and explain the guard's refusals; refuse literal non-public IPs up front."""
+
+    def __init__(self, policy: Policy, stats: StatsCollector) -> None:
+        self.policy = policy
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> AddressGuardMiddleware:
+        """Share the installed resolver's policy, with this crawl's config applied."""
+        resolver = GuardedResolver.installed
+        if resolver is None:
+            raise NotConfigured(
+                "TWISTED_DNS_RESOLVER is not crawler.guard.GuardedResolver: the address guard "
+                "is off"
+            )
+        settings = crawler.settings
+        spider_config = getattr(crawler.spider, "config", None)
+        allow = settings.getbool("WIREARCHIVE_ALLOW_PRIVATE_ADDRESSES") or bool(
+            getattr(spider_config, "allow_private_addresses", False)
+        )
+        resolver.policy.allow_private = allow
+        resolver.policy.deny = parse_networks(settings.getlist("WIREARCHIVE_DENY_NETWORKS"))
+        assert crawler.stats is not None
+        return cls(resolver.policy, crawler.stats)
+
+    def _refuse(self, request: Request, reason: str) -> BlockedAddress:
+        if request.meta.get("dont_obey_robotstxt") and request.url.endswith("/robots.txt"):
+            # The robots.txt fetch of a refused host: the request it guards is counted.
+            return BlockedAddress(f"{request.url}: {reason}")
+        self.stats.inc_value(f"rejected/{BLOCKED_REASON}")
+        source = request.meta.get("source")
+        if source:
+            self.stats.inc_value(f"source/{source}/rejected")
+        logger.warning(
+            "refused %s: %s (set allow_private_addresses: true to allow)", request.url, reason
+        )
+        return BlockedAddress(f"{request.url}: {reason}")
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        """Refuse a URL whose host is a literal non-public IP before it is even queued."""
+        host = urlsplit(request.url).hostname
+        if host is None:
+            return
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            return  # a name: the resolver decides on the address it resolves to
+        reason = self.policy.reason(host)
+        if reason is not None:
+            raise self._refuse(request, reason)
+
+    def process_exception(
+        self, request: Request, exception: BaseException, spider: Spider | None = None
+    ) -> None:
+        """Turn a resolution the guard emptied into a counted refusal."""
+        if failure_reason(exception) != "dns_error":
+            return
+        host = urlsplit(request.url).hostname or ""
+        reason = self.policy.refused.get(host)
+        if reason is not None:
+            raise self._refuse(request, f"{host} resolves only to refused addresses ({reason})")

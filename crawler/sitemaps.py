@@ -1,0 +1,77 @@
+"""Pages and child sitemaps, with their dates, from sitemaps, indexes and news sitemaps."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from crawler.feeds import Link, absolute_http_url
+from crawler.safexml import child_text, children, local_name, parse_date, parse_xml
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class BodyTooLarge(ValueError):
+    """A compressed sitemap that inflates past the page-size limit (a gzip bomb, or just huge)."""
+
+
+@dataclass
+class SitemapParse:
+    """What a sitemap yielded: article pages, child sitemaps, and what was wrong with it."""
+
+    pages: list[Link] = field(default_factory=list)
+    sitemaps: list[Link] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def gunzip_bounded(body: bytes, max_size: int) -> bytes:
+    """Inflate a gzipped body (others pass through), refusing to grow past ``max_size`` bytes."""
+    if not body.startswith(GZIP_MAGIC):
+        return body
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    limit = max_size if max_size > 0 else 0
+    try:
+        data = inflater.decompress(body, limit + 1 if limit else 0)
+    except zlib.error as err:
+        raise BodyTooLarge(f"corrupt gzip data: {err}") from None
+    if limit and len(data) > limit:
+        raise BodyTooLarge(f"inflates past {limit} bytes; raise DOWNLOAD_MAXSIZE to read it")
+    return data
+
+
+def _date(entry: Any) -> str | None:
+    # A news sitemap's publication date says when the story appeared; lastmod may be a
+    # later edit, so it only serves when there is nothing better.
+    for news in children(entry, "news"):
+        published = child_text(news, "publication_date")
+        if published:
+            return published
+    return child_text(entry, "lastmod")
+
+
+def parse_sitemap(body: bytes, base_url: str) -> SitemapParse:
+    """Return the pages of a urlset, or the child sitemaps of an index, with their dates."""
+    document = parse_xml(body)
+    result = SitemapParse(errors=list(document.errors))
+    root = document.root
+    if root is None:
+        return result
+    kind = local_name(root)
+    if kind == "urlset":
+        entries, target = children(root, "url"), result.pages
+    elif kind == "sitemapindex":
+        entries, target = children(root, "sitemap"), result.sitemaps
+    else:
+        result.errors.append(f"not a sitemap: root element <{kind or root.tag}>")
+        return result
+    seen: set[str] = set()
+    for entry in entries:
+        url = absolute_http_url(child_text(entry, "loc"), base_url)
+        if url is None:
+            result.errors.append(f"entry without an http(s) <loc>: {child_text(entry, 'loc')!r}")
+            continue
+        if url not in seen:
+            seen.add(url)
+            target.append(Link(url, parse_date(_date(entry))))
+    return result

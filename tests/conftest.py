@@ -1,0 +1,3 @@
+"""Shared pytest configuration: plugins every test module may use."""
+
+pytest_plugins = ["tests.fixtures_s3"]
