@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.loopback import LoopbackServer
+from tests.fixtures_s3 import s3_client
 from tests.support import (
     DEV_SET,
     FAST_CRAWL,
@@ -68,24 +70,65 @@ def site(pages: dict[str, bytes]) -> Iterator[LoopbackServer]:
         yield server
 
 
-@pytest.fixture(scope="module")
+class ArchiveReader:
+    """Read an archive's objects with plain tools: the filesystem, or boto3 for S3."""
+
+    def __init__(self, uri: str, env: dict[str, str] | None = None) -> None:
+        self.uri = uri
+        self.env = env or {}
+        if uri.startswith("s3://"):
+            bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+            self.bucket, self.prefix = bucket, prefix.strip("/") + "/"
+            self.client = s3_client(self.env["AWS_ENDPOINT_URL_S3"])
+
+    def keys(self, kind: str) -> list[str]:
+        if not self.uri.startswith("s3://"):
+            root = Path(self.uri)
+            return [str(p.relative_to(root)) for p in archive_objects(root, kind)]
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=f"{self.prefix}{kind}/"
+        )
+        found = [obj["Key"] for page in pages for obj in page.get("Contents", [])]
+        return sorted(key.removeprefix(self.prefix) for key in found)
+
+    def read(self, key: str) -> bytes:
+        if not self.uri.startswith("s3://"):
+            return (Path(self.uri) / key).read_bytes()
+        body = self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)["Body"]
+        return bytes(body.read())
+
+    def json(self, key: str) -> Any:
+        return json.loads(self.read(key))
+
+    def snapshot(self, kind: str) -> dict[str, bytes]:
+        return {key: self.read(key) for key in self.keys(kind)}
+
+
+@pytest.fixture(scope="module", params=["local", pytest.param("s3", marks=pytest.mark.s3)])
 def first_and_second_crawl(
-    site: LoopbackServer, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, site: LoopbackServer, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Any]:
-    """Crawl the dev pages twice into one local archive."""
-    folder = tmp_path_factory.mktemp("local")
+    """Crawl the dev pages twice into one archive: a local folder, or a bucket on SeaweedFS."""
+    folder = tmp_path_factory.mktemp(request.param)
+    env: dict[str, str] = {}
+    uri = str(folder / "archive")
+    if request.param == "s3":
+        server = request.getfixturevalue("s3_server")
+        env = server.env()
+        s3_client(server.endpoint).create_bucket(Bucket="wire-e2e")
+        uri = "s3://wire-e2e/news/archive"
     config = write_config(
         folder / "sources.yaml",
         [{"name": "devset", "feeds": [site.url("/feed.xml")]}],
         allow_private_addresses=True,
     )
-    archive = folder / "archive"
-    args = ["crawl", "--config", str(config), "--archive", str(archive), *FAST_CRAWL]
-    first = run_cli([*args, "--summary", str(folder / "first.json")])
-    after_first = {kind: archive_objects(archive, kind) for kind in ("articles", "raw", "runs")}
-    second = run_cli([*args, "--summary", str(folder / "second.json")])
+    reader = ArchiveReader(uri, env)
+    args = ["crawl", "--config", str(config), "--archive", uri, *FAST_CRAWL]
+    first = run_cli([*args, "--summary", str(folder / "first.json")], env=env)
+    after_first = {kind: reader.snapshot(kind) for kind in ("articles", "raw", "runs")}
+    second = run_cli([*args, "--summary", str(folder / "second.json")], env=env)
     return {
-        "archive": archive,
+        "reader": reader,
         "first": first,
         "second": second,
         "after_first": after_first,
@@ -106,16 +149,15 @@ def test_first_crawl_archives_every_dev_page(
     assert summary["articles_archived"] == len(pages)
     assert summary["rejected"] == {}
     assert summary["errors"] == 0
-    articles = first_and_second_crawl["after_first"]["articles"]
-    assert len(articles) == len(pages)
+    assert len(first_and_second_crawl["after_first"]["articles"]) == len(pages)
     assert len(first_and_second_crawl["after_first"]["raw"]) == len(pages)
 
 
 def test_articles_carry_every_contract_field(first_and_second_crawl: dict[str, Any]) -> None:
-    archive: Path = first_and_second_crawl["archive"]
-    for path in first_and_second_crawl["after_first"]["articles"]:
-        record = load_json(path)
-        assert record.keys() >= ARTICLE_FIELDS, path
+    raw = first_and_second_crawl["after_first"]["raw"]
+    for key, data in first_and_second_crawl["after_first"]["articles"].items():
+        record = json.loads(data)
+        assert record.keys() >= ARTICLE_FIELDS, key
         assert record["schema_version"] == 1
         assert record["source"] == "devset"
         assert record["text"].strip()
@@ -123,20 +165,19 @@ def test_articles_carry_every_contract_field(first_and_second_crawl: dict[str, A
         assert set(record["wire"]) == {"agency", "dateline"}
         assert set(record["extractor"]) == {"name", "version"}
         assert record["content_sha256"] == hashlib.sha256(record["text"].encode()).hexdigest()
-        assert path.name == f"{record['id']}.json"
-        assert (archive / record["raw_key"]).is_file()
-        assert path.relative_to(archive).parts[1] == "devset"
+        assert key.rsplit("/", 1)[1] == f"{record['id']}.json"
+        assert key.split("/")[1] == "devset"
+        assert record["raw_key"] in raw
 
 
 def test_raw_record_payload_is_the_served_bytes(
     first_and_second_crawl: dict[str, Any], pages: dict[str, bytes]
 ) -> None:
-    archive: Path = first_and_second_crawl["archive"]
-    for path in first_and_second_crawl["after_first"]["articles"]:
-        record = load_json(path)
+    raw = first_and_second_crawl["after_first"]["raw"]
+    for data in first_and_second_crawl["after_first"]["articles"].values():
+        record = json.loads(data)
         served = pages[record["url"].rsplit("/", 1)[1].removesuffix(".html")]
-        with (archive / record["raw_key"]).open("rb") as stream:
-            records = list(_records(stream.read()))
+        records = list(_records(raw[record["raw_key"]]))
         response = records[0]
         assert response["type"] == "response"
         assert response["uri"] == record["url"]
@@ -158,11 +199,11 @@ def _records(data: bytes) -> Iterator[dict[str, Any]]:
         }
 
 
-def test_summary_matches_what_is_on_disk(first_and_second_crawl: dict[str, Any]) -> None:
+def test_summary_matches_what_is_in_the_archive(first_and_second_crawl: dict[str, Any]) -> None:
     summary = first_and_second_crawl["first_summary"]
     runs = first_and_second_crawl["after_first"]["runs"]
-    assert [path.name for path in runs] == [f"{summary['run_id']}.json"]
-    assert load_json(runs[0]) == summary
+    assert list(runs) == [f"runs/{summary['run_id']}.json"]
+    assert json.loads(runs[f"runs/{summary['run_id']}.json"]) == summary
     assert summary["articles_archived"] == len(first_and_second_crawl["after_first"]["articles"])
     assert "articles archived" in first_and_second_crawl["first"].stdout
 
@@ -173,9 +214,7 @@ def test_second_crawl_adds_nothing(first_and_second_crawl: dict[str, Any]) -> No
     summary = first_and_second_crawl["second_summary"]
     assert summary["articles_archived"] == 0
     assert summary["unchanged"] == first_and_second_crawl["first_summary"]["articles_archived"]
-    archive: Path = first_and_second_crawl["archive"]
+    reader: ArchiveReader = first_and_second_crawl["reader"]
     for kind in ("articles", "raw"):
-        after = archive_objects(archive, kind)
-        assert after == first_and_second_crawl["after_first"][kind]
-    for path in first_and_second_crawl["after_first"]["articles"]:
-        assert load_json(path)["fetched_at"] <= summary["started_at"]
+        assert reader.snapshot(kind) == first_and_second_crawl["after_first"][kind]
+    assert len(reader.keys("runs")) == 2
