@@ -1,0 +1,175 @@
+"""Find wire-service datelines and credits in article text: pure functions, no I/O."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+DATELINE_WINDOW = 300
+
+# Known agencies, keyed by the lower-cased credit as printed. Values are the short names
+# the archive records (DESIGN.md "Article JSON": `AP`, `Reuters`, `Sputnik`, ...).
+_AGENCIES = {
+    "ap": "AP",
+    "associated press": "AP",
+    "the associated press": "AP",
+    "reuters": "Reuters",
+    "thomson reuters": "Reuters",
+    "afp": "AFP",
+    "agence france-presse": "AFP",
+    "agence france presse": "AFP",
+    "sputnik": "Sputnik",
+    "ria novosti": "Sputnik",
+    "xinhua": "Xinhua",
+    "app": "APP",
+    "associated press of pakistan": "APP",
+    "pti": "PTI",
+    "press trust of india": "PTI",
+    "ians": "IANS",
+    "kyodo": "Kyodo",
+    "kyodo news": "Kyodo",
+    "dpa": "dpa",
+    "ansa": "ANSA",
+    "efe": "EFE",
+    "anadolu": "Anadolu",
+    "anadolu agency": "Anadolu",
+    "aa": "Anadolu",
+    "tass": "TASS",
+    "itar-tass": "TASS",
+    "uni": "UNI",
+    "bernama": "Bernama",
+    "yonhap": "Yonhap",
+    "wam": "WAM",
+    "spa": "SPA",
+    "irna": "IRNA",
+    "upi": "UPI",
+    "bloomberg": "Bloomberg",
+    "cnn": "CNN",
+}
+
+# A place is one or more ALL-CAPS words (with dots, hyphens, apostrophes), optionally
+# followed by comma-separated parts such as a state abbreviation ("COLUMBIA, S.C.") or a
+# country ("KYIV, Ukraine"). Requiring the first word in capitals is what keeps ordinary
+# sentences ("The (AP) is ...", "Officials (Reuters) said") out.
+_PLACE = r"[A-Z][A-Z.'’\-]+(?:\s+[A-Z][A-Z.'’\-]*)*(?:,\s*[A-Z][\w.'’\-]*(?:\s+[A-Z][\w.'’\-]*)*)*"
+# An optional short date between the place and the credit: "Feb 20", "March 3", "Feb. 20".
+_DATE = r"[A-Z][a-z]{2,8}\.?\s+\d{1,2}"
+_DATELINE = re.compile(
+    rf"^\s*(?P<place>{_PLACE}?)(?:,\s*(?P<date>{_DATE}))?\s*\((?P<credit>[^()]{{1,80}})\)"
+    rf"\s*(?P<sep>[-–—:]{{1,2}}|(?=[A-Z\"“]))"
+)
+# "(Reuters) — The ...": a republisher that cut the place but kept the credit.
+_CREDIT_ONLY = re.compile(r"^\s*\((?P<credit>[^()]{1,40})\)\s*[-–—:]")
+# A staff or unattributed dateline, "VIENNA — ..." or "BUFFALO, N.Y. — ...": a place with
+# a dash but no credit. Only dashes count (not colons), and a few ALL-CAPS labels that
+# open stories the same way are not places.
+_PLACE_ONLY = re.compile(rf"^\s*(?P<place>{_PLACE}?)\s+(?:—|–|--)\s")
+_NOT_PLACES = frozenset(
+    {
+        "BREAKING",
+        "UPDATE",
+        "UPDATED",
+        "WATCH",
+        "EXCLUSIVE",
+        "ANALYSIS",
+        "OPINION",
+        "LIVE",
+        "CORRECTION",
+        "VIDEO",
+        "PHOTOS",
+        "EDITOR'S NOTE",
+        "EDITOR’S NOTE",
+        "NEW",
+        "FILE",
+    }
+)
+# "UrduPoint News / Sputnik - 20th February, 2020": the date at the end of a credit.
+_CREDIT_DATE_TAIL = re.compile(r"\s*[-–—,]\s*\d{1,2}(?:st|nd|rd|th)?\s+\w+,?\s+\d{4}\s*$")
+
+
+@dataclass(frozen=True)
+class Dateline:
+    """The dateline place as printed and the normalised wire agency, each None if absent."""
+
+    place: str | None
+    agency: str | None
+
+
+def normalise_agency(name: str) -> str | None:
+    """Return the short name of a known agency, or None."""
+    key = re.sub(r"\s+", " ", name).strip(" .").lower()
+    return _AGENCIES.get(key)
+
+
+def _agency_from_credit(credit: str) -> str | None:
+    """Pick the wire agency out of a parenthesised credit; unknown credits kept as printed.
+
+    "UrduPoint News / Sputnik - 20th February, 2020": the date tail goes, and of the
+    slash-separated names the last one is the origin wire (the first is the republisher).
+    """
+    credit = _CREDIT_DATE_TAIL.sub("", credit).strip()
+    parts = [p.strip() for p in re.split(r"\s*/\s*", credit) if p.strip()]
+    for part in reversed(parts):
+        known = normalise_agency(part)
+        if known:
+            return known
+    if not parts:
+        return None
+    return parts[-1]
+
+
+def find_dateline(text: str) -> Dateline:
+    """Find a wire dateline such as "WASHINGTON (AP) —" at the start of article text.
+
+    A credited dateline is looked for on every line starting in the first DATELINE_WINDOW
+    characters (it may follow a short line such as a photo credit); the weaker forms, a
+    credit without a place or a place without a credit, only on the first line.
+    """
+    window = text[:DATELINE_WINDOW]
+    for line in window.splitlines():
+        match = _DATELINE.match(line)
+        if not match:
+            continue
+        place = match.group("place").strip(" ,")
+        agency = _agency_from_credit(match.group("credit"))
+        if not place or not agency:
+            continue
+        # An unknown credit is kept as printed, but only when it looks like a name and the
+        # line is shaped like a dateline (a dash/colon after it, or a date before it):
+        # "NASA (the agency) said" is an acronym subject, not a dateline.
+        if normalise_agency(agency) is None and not (
+            agency[0].isupper() and (match.group("sep").strip() or match.group("date"))
+        ):
+            continue
+        return Dateline(place, agency)
+    first = window.lstrip().split("\n", 1)[0]
+    credit_only = _CREDIT_ONLY.match(first)
+    if credit_only:
+        return Dateline(None, normalise_agency(credit_only.group("credit")))
+    place_only = _PLACE_ONLY.match(first)
+    if place_only and place_only.group("place").upper() not in _NOT_PLACES:
+        return Dateline(place_only.group("place").strip(" ,"), None)
+    return Dateline(None, None)
+
+
+_BYLINE_PREFIX = re.compile(r"^\s*(?:by|from)\s+", re.IGNORECASE)
+# "Reuters Staff", "AP Auto Writer", "Associated Press Writer": the agency, maybe a beat,
+# then a job word.
+_JOB_WORD = re.compile(
+    r"\s+(?:staff|writer|correspondent|reporters?|newsroom|news|wire|editor)$", re.IGNORECASE
+)
+
+
+def agency_from_byline(authors: list[str]) -> str | None:
+    """Return the agency named as an author ("Associated Press", "By Reuters Staff")."""
+    for author in authors:
+        name = _BYLINE_PREFIX.sub("", author).strip()
+        candidates = [name]
+        if _JOB_WORD.search(name):
+            bare = _JOB_WORD.sub("", name)
+            candidates += [bare, bare.rsplit(None, 1)[0]]  # with and without a beat word
+        for candidate in candidates:
+            known = normalise_agency(candidate)
+            if known:
+                return known
+    return None

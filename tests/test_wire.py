@@ -1,0 +1,73 @@
+"""Wire datelines and bylines: find the place and the normalised agency."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.wire import Dateline, agency_from_byline, find_dateline
+
+DATELINES = [
+    ("WASHINGTON (AP) — The Senate voted", "WASHINGTON", "AP"),
+    ("COLUMBIA, S.C. (AP) — Voters in South Carolina", "COLUMBIA, S.C.", "AP"),
+    ("LONDON (Reuters) - British retail sales", "LONDON", "Reuters"),
+    ("NEW YORK (REUTERS) - Oil prices fell", "NEW YORK", "Reuters"),
+    (
+        "MOSCOW (UrduPoint News / Sputnik - 20th February, 2020) Russia maintains",
+        "MOSCOW",
+        "Sputnik",
+    ),
+    ("ISLAMABAD, Feb 20 (APP): Prime Minister said", "ISLAMABAD", "APP"),
+    ("PARIS, March 3 (AFP) - France said", "PARIS", "AFP"),
+    ("BEIJING, Feb. 20 (Xinhua) -- China reported", "BEIJING", "Xinhua"),
+    ("NEW DELHI (PTI) The government on Monday", "NEW DELHI", "PTI"),
+    ("TOKYO (Kyodo) Japan's economy", "TOKYO", "Kyodo"),
+    ("BERLIN (dpa) - Germany's", "BERLIN", "dpa"),
+    ("KYIV, Ukraine (AP) — Russian forces", "KYIV, Ukraine", "AP"),
+    ("HAYWARD, Calif. (AP) — The Latest", "HAYWARD, Calif.", "AP"),
+    ("ANKARA (Anadolu Agency) - Turkey", "ANKARA", "Anadolu"),
+    ("ROME (ANSA) - Italy", "ROME", "ANSA"),
+    ("SEOUL, Nov. 20 (Yonhap) -- South Korea", "SEOUL", "Yonhap"),
+    ("MADRID (Agence France-Presse) - Spain", "MADRID", "AFP"),
+    ("GAZA CITY (Palestine Chronicle) - Residents", "GAZA CITY", "Palestine Chronicle"),
+    # A photo caption may come first: the dateline is on a later line of the window.
+    ("Photo: File\nTEHRAN (IRNA) – Iran's foreign minister", "TEHRAN", "IRNA"),
+    # Weaker forms, first line only: a credit without its place, a place without a credit.
+    ("(Reuters) — The New York State Attorney General", None, "Reuters"),
+    ("VIENNA — The house where Adolf Hitler was born", "VIENNA", None),
+    ("BUFFALO, N.Y. — Hours before the game", "BUFFALO, N.Y.", None),
+    # Not datelines.
+    # An acronym subject followed by a lower-case aside is prose, not a credit.
+    ("NASA (the agency) said on Monday", None, None),
+    ("The (AP) is a news agency", None, None),
+    ("Officials (Reuters) said nothing", None, None),
+    ("BREAKING — Markets fall", None, None),
+    ("UPDATE -- corrected figures", None, None),
+    ("Russia maintains daily contact with Turkey.", None, None),
+    ("", None, None),
+    # A dateline past the window is not the story's dateline.
+    ("x " * 200 + "\nLONDON (Reuters) - late", None, None),
+]
+
+
+@pytest.mark.parametrize(("text", "place", "agency"), DATELINES)
+def test_find_dateline(text: str, place: str | None, agency: str | None) -> None:
+    assert find_dateline(text) == Dateline(place, agency)
+
+
+BYLINES = [
+    (["Associated Press"], "AP"),
+    (["The Associated Press"], "AP"),
+    (["By Reuters Staff"], "Reuters"),
+    (["REUTERS"], "Reuters"),
+    (["Tom Krisher", "AP Auto Writer"], "AP"),
+    (["Associated Press Writer"], "AP"),
+    (["AFP"], "AFP"),
+    (["Mohammad Ali"], None),
+    (["Staff Writer"], None),
+    ([], None),
+]
+
+
+@pytest.mark.parametrize(("authors", "agency"), BYLINES)
+def test_agency_from_byline(authors: list[str], agency: str | None) -> None:
+    assert agency_from_byline(authors) == agency
