@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -67,6 +68,9 @@ class ExtractPipeline:
 
     def __init__(self, stats: StatsCollector) -> None:
         self.stats = stats
+        # One extraction thread, never more: trafilatura evaluates module-level compiled
+        # lxml XPath objects, which crash the process (SIGBUS) when two threads share them.
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -74,12 +78,17 @@ class ExtractPipeline:
         assert crawler.stats is not None
         return cls(crawler.stats)
 
+    def close_spider(self, spider: Any = None) -> None:
+        """Let the extraction thread go."""
+        self.executor.shutdown(wait=True)
+
     async def process_item(self, item: Any) -> Any:
         """Return the Article extracted from a Page; pass anything else through."""
         if not isinstance(item, Page):
             return item
         try:
-            return await asyncio.to_thread(build_article, item)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self.executor, build_article, item)
         except ExtractionRejected as rejected:
             self.stats.inc_value(f"rejected/{rejected.reason}")
             self.stats.inc_value(f"source/{item.source}/rejected")

@@ -136,13 +136,11 @@ def _wait_ready(server: S3Server) -> None:
     )
 
 
-@pytest.fixture(scope="session")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    """Start a real SeaweedFS (`weed mini`) on 127.0.0.1 for the test session."""
+def start_s3_server(base: Path) -> S3Server:
+    """Start a real SeaweedFS (`weed mini`) on 127.0.0.1 with its data under ``base``."""
     binary = weed_binary()
-    base = tmp_path_factory.mktemp("seaweedfs")
     data_dir = base / "data"
-    data_dir.mkdir()
+    data_dir.mkdir(parents=True)
     log_path = base / "weed.log"
     master, volume, filer, s3 = free_ports(4)
     env = {**os.environ, "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
@@ -173,6 +171,17 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     server = S3Server(endpoint=f"http://127.0.0.1:{s3}", process=process, log_path=log_path)
     try:
         _wait_ready(server)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """A real SeaweedFS for the test session."""
+    server = start_s3_server(tmp_path_factory.mktemp("seaweedfs"))
+    try:
         yield server
     finally:
         server.stop()
