@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from crawler import __version__
+from crawler import __version__, evaluate
 from crawler.run import (
     EXIT_FAILED,
     EXIT_USAGE,
@@ -65,13 +65,19 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=0,
         metavar="N",
-        help="request at most N article pages in this run",
+        help="request at most N new article pages in this run",
+    )
+    crawl.add_argument(
+        "--refresh",
+        action="store_true",
+        help="re-fetch archived articles; a changed text is stored as a new version",
     )
 
     sources = commands.add_parser("sources", help="validate the config and list sources")
     sources.add_argument("--config", default=DEFAULT_CONFIG)
 
     commands.add_parser("demo", help="crawl the bundled demo wire site into ./archive")
+    evaluate.add_parser(commands)
     return parser
 
 
@@ -92,6 +98,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             summary_path=args.summary,
             settings=_settings(args.settings),
             verbose=args.verbose,
+            refresh=args.refresh,
         )
     )
 
@@ -136,7 +143,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         site.stop()
 
 
-COMMANDS = {"crawl": cmd_crawl, "sources": cmd_sources, "demo": cmd_demo}
+COMMANDS = {
+    "crawl": cmd_crawl,
+    "sources": cmd_sources,
+    "demo": cmd_demo,
+    "eval-extraction": evaluate.run,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -36,3 +36,16 @@ def failure_reason(error: BaseException) -> str:
     if isinstance(error, IgnoreRequest):
         return "ignored"
     return "download_error"
+
+
+# Reasons a later run may see differently; a page that failed so must be retried, so the
+# feed that listed it is fetched in full again next time (no conditional GET).
+TRANSIENT_REASONS = frozenset(
+    {"timeout", "dns_error", "connection_refused", "connection_error", "truncated"}
+    | {"download_failed", "download_error", "http_408", "http_429"}
+)
+
+
+def is_transient(reason: str) -> bool:
+    """Tell whether a failure reason may go away on its own (5xx, timeouts, network)."""
+    return reason in TRANSIENT_REASONS or reason.startswith("http_5")

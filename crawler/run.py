@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,7 +15,9 @@ from scrapy.settings import Settings
 from crawler.sources import Config, ConfigError
 from crawler.spiders.wire import WireSpider
 from crawler.summary import RunSummary, format_summary, new_run_id
-from pipelines.archive import DEFAULT_ARCHIVE
+from pipelines.keys import DEFAULT_ARCHIVE
+from pipelines.lock import LockHeld, LockLost, RunLock
+from pipelines.state import open_state
 from pipelines.stores import StoreError, open_store
 
 EXIT_OK = 0
@@ -41,6 +45,7 @@ class RunRequest:
     summary_path: str | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
     verbose: bool = False
+    refresh: bool = False
 
 
 def project_settings() -> Settings:
@@ -68,6 +73,7 @@ def crawl_settings(request: RunRequest, archive: str, run_id: str) -> Settings:
             "WIREARCHIVE_SOURCES": list(request.sources),
             "WIREARCHIVE_ALLOW_PRIVATE_ADDRESSES": request.config.allow_private_addresses,
             "WIREARCHIVE_LIMIT": request.limit,
+            "WIREARCHIVE_REFRESH": request.refresh,
             "WIREARCHIVE_RUN_ID": run_id,
             "WIREARCHIVE_SUMMARY_PATH": request.summary_path,
             "LOG_LEVEL": "INFO" if request.verbose else "WARNING",
@@ -85,15 +91,36 @@ def run_crawl(request: RunRequest) -> int:
     except ConfigError as err:  # a --source the config does not declare is a usage error
         raise RunError(str(err), EXIT_USAGE) from err
     archive = request.archive or request.config.archive or DEFAULT_ARCHIVE
+    store = open_store(archive)
     try:
-        open_store(archive).check()
+        store.check()
     except StoreError as err:
         raise RunError(f"archive {archive} is unusable: {err}") from err
     run_id = new_run_id()
-    process = AsyncCrawlerProcess(crawl_settings(request, archive, run_id))
-    crawler = process.create_crawler(WireSpider)
-    process.crawl(crawler)
-    process.start()
+    lock = RunLock(store, run_id)
+    try:
+        lock.acquire()
+    except LockHeld as err:
+        raise RunError(str(err), EXIT_LOCKED) from err
+    except StoreError as err:
+        raise RunError(f"cannot lock archive {archive}: {err}") from err
+    try:
+        try:
+            # Fetch (or check) the archive's index now, so a broken one stops the run here
+            # with one line rather than inside the engine.
+            open_state(store).close()
+        except (StoreError, OSError, sqlite3.Error) as err:
+            raise RunError(f"cannot open the index of archive {archive}: {err}") from err
+        with LeaseKeeper(lock):
+            process = AsyncCrawlerProcess(crawl_settings(request, archive, run_id))
+            crawler = process.create_crawler(WireSpider)
+            process.crawl(crawler)
+            process.start()
+    finally:
+        try:
+            lock.release()
+        except StoreError as err:
+            print(f"wirearchive: could not release the lock of {archive}: {err}", file=sys.stderr)
     extension = next(
         (ext for ext in crawler.extensions.middlewares if isinstance(ext, RunSummary)), None
     )
@@ -102,6 +129,33 @@ def run_crawl(request: RunRequest) -> int:
     summary = extension.summary
     print(format_summary(summary, f"{archive.rstrip('/')}/{extension.summary_key}"))
     return EXIT_OK if summary["status"] == "ok" else EXIT_FAILED
+
+
+class LeaseKeeper:
+    """Renew a run lock's lease from a background thread while the crawl runs."""
+
+    def __init__(self, lock: RunLock) -> None:
+        self.lock = lock
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="lease", daemon=True)
+
+    def __enter__(self) -> LeaseKeeper:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def _run(self) -> None:
+        while not self.stop.wait(self.lock.renew_interval):
+            try:
+                self.lock.renew()
+            except (LockLost, StoreError) as err:
+                # Keep crawling: every write is still whole and conditional; only the
+                # promise that no other run overlaps this one is gone.
+                print(f"wirearchive: run lock lost: {err}", file=sys.stderr)
+                return
 
 
 def fail(message: str, status: int) -> int:

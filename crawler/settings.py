@@ -22,6 +22,8 @@ WIREARCHIVE_RETRY_BACKOFF_BASE = 1.0
 WIREARCHIVE_RETRY_MAX_DELAY = 60.0
 WIREARCHIVE_LIMIT = 0  # maximum article pages requested per run; 0: no limit
 WIREARCHIVE_PROGRESS_INTERVAL = 10.0  # seconds between progress lines
+WIREARCHIVE_REFRESH = False  # True: re-fetch archived articles, store changed texts as revisions
+WIREARCHIVE_NEAR_WINDOW_DAYS = 30.0  # near-duplicates are looked for among this recent window
 
 # Politeness.
 ROBOTSTXT_OBEY = True
@@ -45,6 +47,8 @@ REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
+    # First: a URL the archive accounts for costs no request, not even robots.txt.
+    "crawler.incremental.SkipArchivedMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.RawCaptureMiddleware": 595,
@@ -56,6 +60,7 @@ TWISTED_DNS_RESOLVER = "crawler.guard.GuardedResolver"
 
 ITEM_PIPELINES = {
     "pipelines.article.ExtractPipeline": 100,
+    "pipelines.dedup.DedupPipeline": 500,
     "pipelines.archive.ArchivePipeline": 800,
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import sqlite3
 import sys
 import time
 from collections.abc import Mapping
@@ -17,7 +18,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet.task import LoopingCall
 
-from pipelines.archive import archive_uri, encode_json
+from pipelines.crawlstate import STATE_ATTRIBUTE, CrawlState
+from pipelines.keys import archive_uri, encode_json
 from pipelines.stores import StoreError, open_store
 
 logger = logging.getLogger(__name__)
@@ -85,6 +87,8 @@ def build_summary(
         "errors": sum(error_details.values()),
         "error_details": error_details,
         "unchanged": int(stats.get("archive/unchanged", 0)),
+        "skipped": int(stats.get("incremental/skipped", 0)),
+        "revised": int(stats.get("archive/revised", 0)),
         "archive": archive,
         "close_reason": close_reason,
         "elapsed_seconds": round(elapsed, 3),
@@ -105,7 +109,7 @@ def format_summary(summary: Mapping[str, Any], summary_key: str | None = None) -
         ("sources", ", ".join(summary["sources"]) or "none"),
         ("pages fetched", f"{summary['pages_fetched']}  ({summary['pages_per_second']} pages/s)"),
         ("articles archived", str(summary["articles_archived"])),
-        ("already archived", str(summary["unchanged"])),
+        ("already archived", f"{summary['skipped']} skipped, {summary['unchanged']} re-fetched"),
         ("duplicates", _counts(summary["duplicates"])),
         ("rejected", _counts(summary["rejected"])),
         (
@@ -154,11 +158,22 @@ class RunSummary:
         self.started_at = datetime.now(UTC)
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
-        """Build the summary and write it to the archive and to --summary."""
+        """Save and sync the crawl state, then write the summary to the archive and --summary."""
         assert self.crawler.stats is not None
+        stats = self.crawler.stats
         uri = archive_uri(self.crawler)
+        state: CrawlState | None = getattr(self.crawler, STATE_ATTRIBUTE, None)
+        if state is not None:
+            clean = reason == "finished" and not stats.get_value("archive/failed")
+            try:
+                await asyncio.to_thread(state.finish, clean=clean)
+            except (StoreError, OSError, sqlite3.Error) as err:
+                # The archive is whole; only the index copy in it is stale, so the next
+                # run in a fresh place re-fetches pages and finds them already archived.
+                logger.error("could not save the archive index to %s: %s", uri, err)
+                stats.inc_value("errors/state_sync")
         summary = build_summary(
-            self.crawler.stats.get_stats(),
+            stats.get_stats(),
             run_id=self.run_id,
             sources=[source.name for source in getattr(spider, "sources", ())],
             archive=uri,

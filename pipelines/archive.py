@@ -3,64 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from datetime import UTC, date, datetime
+from collections.abc import Callable
 from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
-from pipelines.items import Article
-from pipelines.stores import Store, StoreError, open_store
+from pipelines.crawlstate import CrawlState
+from pipelines.items import Article, Duplicate
+from pipelines.keys import article_keys, duplicate_key, encode_json
+from pipelines.stores import Store, StoreError
 from pipelines.warc import build_warc
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_ARCHIVE = "./archive"
-
-
-def archive_uri(crawler: Crawler) -> str:
-    """Return the archive URI of a crawl: the setting, else the spider's config, else default."""
-    uri = crawler.settings.get("WIREARCHIVE_ARCHIVE")
-    if not uri and crawler.spider is not None:
-        uri = getattr(crawler.spider, "archive_uri", None)
-    return str(uri or DEFAULT_ARCHIVE)
-
-
-def archive_date(published: str | None, fetched_at: str) -> date:
-    """Return the date an article is filed under: published (UTC) when known, else fetched."""
-    for value in (published, fetched_at):
-        if not value:
-            continue
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            continue
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(UTC)
-        return moment.date()
-    return datetime.now(UTC).date()
-
-
-def dated_key(kind: str, source: str, day: date, name: str) -> str:
-    """Return ``{kind}/{source}/{YYYY}/{MM}/{DD}/{name}``, the archive's key shape."""
-    return f"{kind}/{source}/{day:%Y/%m/%d}/{name}"
-
-
-def article_keys(article: Article) -> tuple[str, str]:
-    """Return the (JSON key, raw WARC key) of an article."""
-    day = archive_date(article.published, article.fetched_at)
-    return (
-        dated_key("articles", article.source, day, f"{article.id}.json"),
-        dated_key("raw", article.source, day, f"{article.id}.warc.gz"),
-    )
-
-
-def encode_json(record: dict[str, Any]) -> bytes:
-    """Serialise an archive JSON object the one way the archive uses."""
-    return json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
 
 
 def write_article(store: Store, article: Article) -> bool:
@@ -72,31 +29,54 @@ def write_article(store: Store, article: Article) -> bool:
     return store.put(json_key, encode_json(article.to_record()), content_type="application/json")
 
 
-class ArchivePipeline:
-    """Archive each Article through the store chosen by the archive URI."""
+def write_duplicate(store: Store, duplicate: Duplicate) -> bool:
+    """Store a duplicate record; return False when it was already there."""
+    record = encode_json(duplicate.to_record())
+    return store.put(duplicate_key(duplicate), record, content_type="application/json")
 
-    def __init__(self, store: Store, stats: StatsCollector) -> None:
-        self.store = store
+
+class ArchivePipeline:
+    """Archive each Article and Duplicate through the store; index it once written."""
+
+    def __init__(self, state: CrawlState, stats: StatsCollector) -> None:
+        self.state = state
+        self.store = state.store
         self.stats = stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
-        """Open the crawl's archive store."""
+        """Share the crawl's state and its store."""
         assert crawler.stats is not None
-        return cls(open_store(archive_uri(crawler)), crawler.stats)
+        return cls(CrawlState.for_crawler(crawler), crawler.stats)
 
     async def process_item(self, item: Any) -> Any:
-        """Write an Article off the reactor; count it as stored, unchanged or failed."""
+        """Write off the reactor; count the outcome; index only what was written."""
+        if isinstance(item, Duplicate):
+            await self._write(item, write_duplicate, item.url)
+            self.state.record_duplicate(item)
+            self.stats.inc_value(f"dedup/{item.kind}")
+            self.stats.inc_value(f"source/{item.source}/duplicates")
+            return item
         if not isinstance(item, Article):
             return item
         try:
-            written = await asyncio.to_thread(write_article, self.store, item)
-        except StoreError as err:
-            # Not done: the next run fetches this page again.
-            self.stats.inc_value("archive/failed")
-            logger.error("archive write failed for %s: %s", item.url, err)
-            raise DropItem(f"archive write failed: {err}") from err
+            written = await self._write(item, write_article, item.url)
+        except DropItem:
+            self.state.release(item)
+            raise
+        self.state.commit(item, article_keys(item)[0])
         outcome = "stored" if written else "unchanged"
+        if item.version > 1 and written:
+            outcome = "revised"
         self.stats.inc_value(f"archive/{outcome}")
         self.stats.inc_value(f"source/{item.source}/{outcome}")
         return item
+
+    async def _write(self, item: Any, write: Callable[[Store, Any], bool], url: str) -> bool:
+        try:
+            return await asyncio.to_thread(write, self.store, item)
+        except StoreError as err:
+            # Not done: nothing is indexed, so the next run fetches this page again.
+            self.stats.inc_value("archive/failed")
+            logger.error("archive write failed for %s: %s", url, err)
+            raise DropItem(f"archive write failed: {err}") from err

@@ -1,4 +1,4 @@
-"""The items that flow through the pipelines: a fetched Page, then an Article."""
+"""The items that flow through the pipelines: a fetched Page, then an Article or a Duplicate."""
 
 from __future__ import annotations
 
@@ -59,7 +59,13 @@ class Article:
     extractor_version: str
     page: Page = field(repr=False)
     raw_key: str | None = None
+    version: int = 1  # > 1: a revision stored next to the first (crawl --refresh)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def urls(self) -> list[str]:
+        """Return every URL that leads to this article: canonical, fetched, requested."""
+        found = [self.canonical_url, self.url, self.page.requested_url]
+        return [url for url in dict.fromkeys(found) if url]
 
     def to_record(self) -> dict[str, Any]:
         """Return the archive JSON object (schema_version 1)."""
@@ -83,5 +89,42 @@ class Article:
             "extractor": {"name": self.extractor_name, "version": self.extractor_version},
             "http": {"status": self.page.status, "listed_in": self.page.listed_in},
         }
+        if self.version > 1:
+            record["version"] = self.version
         record.update(self.extra)
         return record
+
+
+@dataclass(slots=True)
+class Duplicate:
+    """A page whose story is already archived: recorded, pointing at the archived article."""
+
+    id: str
+    url: str
+    source: str
+    fetched_at: str
+    duplicate_of: str
+    duplicate_of_key: str
+    kind: str  # url, exact or near
+    similarity: float
+    canonical_url: str | None = None
+    title: str | None = None
+    content_sha256: str | None = None
+    urls: tuple[str, ...] = ()  # every URL to index as leading to duplicate_of
+
+    def to_record(self) -> dict[str, Any]:
+        """Return the archive JSON object of a duplicate (schema_version 1)."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "id": self.id,
+            "url": self.url,
+            "canonical_url": self.canonical_url,
+            "source": self.source,
+            "title": self.title,
+            "fetched_at": self.fetched_at,
+            "duplicate_of": self.duplicate_of,
+            "duplicate_of_key": self.duplicate_of_key,
+            "kind": self.kind,
+            "similarity": round(self.similarity, 4),
+            "content_sha256": self.content_sha256,
+        }

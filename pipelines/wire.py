@@ -23,6 +23,8 @@ _AGENCIES = {
     "xinhua": "Xinhua",
     "app": "APP",
     "associated press of pakistan": "APP",
+    "ani": "ANI",
+    "asian news international": "ANI",
     "pti": "PTI",
     "press trust of india": "PTI",
     "ians": "IANS",
@@ -43,6 +45,13 @@ _AGENCIES = {
     "spa": "SPA",
     "irna": "IRNA",
     "upi": "UPI",
+    "united press international": "UPI",
+    "bloomberg news": "Bloomberg",
+    "deutsche presse-agentur": "dpa",
+    "xinhua news agency": "Xinhua",
+    "yonhap news agency": "Yonhap",
+    "ria": "Sputnik",
+    "agencia efe": "EFE",
     "bloomberg": "Bloomberg",
     "cnn": "CNN",
 }
@@ -56,7 +65,7 @@ _PLACE = r"[A-Z][A-Z.'’\-]+(?:\s+[A-Z][A-Z.'’\-]*)*(?:,\s*[A-Z][\w.'’\-]*(
 _DATE = r"[A-Z][a-z]{2,8}\.?\s+\d{1,2}"
 _DATELINE = re.compile(
     rf"^\s*(?P<place>{_PLACE}?)(?:,\s*(?P<date>{_DATE}))?\s*\((?P<credit>[^()]{{1,80}})\)"
-    rf"\s*(?P<sep>[-–—:]{{1,2}}|(?=[A-Z\"“]))"
+    rf"\s*(?P<sep>\.?[-–—:]{{1,2}}|(?=[A-Z\"“]))"
 )
 # "(Reuters) — The ...": a republisher that cut the place but kept the credit.
 _CREDIT_ONLY = re.compile(r"^\s*\((?P<credit>[^()]{1,40})\)\s*[-–—:]")
@@ -173,3 +182,45 @@ def agency_from_byline(authors: list[str]) -> str | None:
             if known:
                 return known
     return None
+
+
+_HANDLE = re.compile(r"\(?@\w+\)?")
+# Dates and times a CMS glues to the name: "Jane Doe 42 seconds ago", "Jane Doe, Nov 20, 2019".
+_DATE_TAIL = re.compile(
+    r"[\s,|–—-]*(?:\d|\b(?:updated|published|posted|on)\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug"
+    r"|sep|oct|nov|dec)[a-z]*\.?\s+\d).*$",
+    re.IGNORECASE,
+)
+_NAME_SPLIT = re.compile(r"\s*(?:;|\||,|&|\band\b|\bund\b|\bet\b|\by\b)\s*", re.IGNORECASE)
+# A job title or desk glued to a name: "AP Auto Writer", "Staff Reporter", "Editor".
+_JOB_TITLE = re.compile(
+    r"\b(?:writer|correspondent|editor|reporter|staff|desk|bureau|newsroom|contributor"
+    r"|columnist|team|admin|administrator|news service|wire service|news agency)s?$",
+    re.IGNORECASE,
+)
+
+
+def clean_authors(raw: list[str] | tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
+    """Return (clean author names, wire agency named among them).
+
+    Drops "By", Twitter handles, dates glued to names, job titles ("AP Auto Writer") and
+    agency names ("Associated Press", "Reuters Staff"), which become the agency instead.
+    """
+    names: list[str] = []
+    agency: str | None = None
+    for entry in raw:
+        bare = re.sub(r"https?://\S+", " ", _HANDLE.sub(" ", entry))
+        for piece in _NAME_SPLIT.split(bare):
+            part = _DATE_TAIL.sub("", _BYLINE_PREFIX.sub("", piece.strip()))
+            part = re.sub(r"\s+", " ", part).strip(" ,.:-–—()")
+            if not part:
+                continue
+            known = agency_from_byline([part])
+            if known:
+                agency = agency or known
+                continue
+            if _JOB_TITLE.search(part) or not re.search(r"[^\W\d_]", part):
+                continue
+            if part not in names:
+                names.append(part)
+    return tuple(names), agency

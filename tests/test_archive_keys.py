@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from pipelines.archive import archive_date, dated_key
 from pipelines.article import is_html
+from pipelines.keys import archive_date, dated_key
 
 
 @pytest.mark.parametrize(

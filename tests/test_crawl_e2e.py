@@ -213,8 +213,13 @@ def test_second_crawl_adds_nothing(first_and_second_crawl: dict[str, Any]) -> No
     assert second.status == 0, second.stderr
     summary = first_and_second_crawl["second_summary"]
     assert summary["articles_archived"] == 0
-    assert summary["unchanged"] == first_and_second_crawl["first_summary"]["articles_archived"]
+    # Incremental: the archived pages are not even requested again.
+    assert summary["pages_fetched"] == 0
+    assert summary["skipped"] == first_and_second_crawl["first_summary"]["articles_archived"]
     reader: ArchiveReader = first_and_second_crawl["reader"]
     for kind in ("articles", "raw"):
         assert reader.snapshot(kind) == first_and_second_crawl["after_first"][kind]
     assert len(reader.keys("runs")) == 2
+    assert reader.keys("_state") == ["_state/index.json", "_state/index.sqlite3"] or (
+        reader.keys("_state") == ["_state/index.sqlite3"]
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.wire import Dateline, agency_from_byline, find_dateline
+from pipelines.wire import Dateline, agency_from_byline, clean_authors, find_dateline
 
 DATELINES = [
     ("WASHINGTON (AP) — The Senate voted", "WASHINGTON", "AP"),
@@ -71,3 +71,62 @@ BYLINES = [
 @pytest.mark.parametrize(("authors", "agency"), BYLINES)
 def test_agency_from_byline(authors: list[str], agency: str | None) -> None:
     assert agency_from_byline(authors) == agency
+
+
+# Every form the issue lists, and one dateline per agency the archive must recognise.
+ISSUE_FORMS = [
+    ("WASHINGTON (AP) — The House", "WASHINGTON", "AP"),
+    ("NEW YORK (Reuters) - Stocks rose", "NEW YORK", "Reuters"),
+    ("HAYWARD, Calif. (AP) — A fire", "HAYWARD, Calif.", "AP"),
+    (
+        "MOSCOW (UrduPoint News / Sputnik - 20th February, 2020) Russia maintains",
+        "MOSCOW",
+        "Sputnik",
+    ),
+    ("ISLAMABAD, Feb 20 (APP): The cabinet", "ISLAMABAD", "APP"),
+    ("BEIJING, Feb. 20 (Xinhua) -- China's", "BEIJING", "Xinhua"),
+    ("PARIS (AFP) - France's", "PARIS", "AFP"),
+    ("(Bloomberg) -- Oil rose", None, "Bloomberg"),
+    ("(Reuters) — The New York State", None, "Reuters"),
+    ("WASHINGTON (UPI) -- The Senate", "WASHINGTON", "UPI"),
+    ("NEW YORK (Bloomberg) -- Stocks", "NEW YORK", "Bloomberg"),
+    ("FRANKFURT (dpa) - German exports", "FRANKFURT", "dpa"),
+    ("NEW DELHI (ANI): Prime Minister", "NEW DELHI", "ANI"),
+    ("MUMBAI, Nov 20 (PTI) Shares", "MUMBAI", "PTI"),
+    ("NEW DELHI, Nov 20 (IANS) The Supreme Court", "NEW DELHI", "IANS"),
+    ("ISTANBUL (AA) - Turkish", "ISTANBUL", "Anadolu"),
+    ("MOSCOW, November 20 (TASS) - Russia", "MOSCOW", "TASS"),
+    ("TOKYO, Nov. 20 (Kyodo) -- Japan", "TOKYO", "Kyodo"),
+    ("SEOUL, Nov. 20 (Yonhap) -- North Korea", "SEOUL", "Yonhap"),
+    ("MADRID (EFE).- El Gobierno", "MADRID", "EFE"),
+    ("ROME, Nov 20 (ANSA) - Italy", "ROME", "ANSA"),
+    ("MOSCOW (Sputnik) - Russia", "MOSCOW", "Sputnik"),
+    ("BEIJING (Xinhua News Agency) - China", "BEIJING", "Xinhua"),
+    ("LAHORE, Nov 20 (Associated Press of Pakistan): Punjab", "LAHORE", "APP"),
+]
+
+
+@pytest.mark.parametrize(("text", "place", "agency"), ISSUE_FORMS)
+def test_issue_dateline_forms(text: str, place: str | None, agency: str | None) -> None:
+    assert find_dateline(text) == Dateline(place, agency)
+
+
+AUTHORS = [
+    (["Mohammad Ali (@ChaudhryMAli88)"], ("Mohammad Ali",), None),
+    (["By Jane Doe"], ("Jane Doe",), None),
+    (["Tom Krisher", "AP Auto Writer"], ("Tom Krisher",), "AP"),
+    (["By Tom Krisher, AP Auto Writer"], ("Tom Krisher",), "AP"),
+    (["Jane Doe and John Roe"], ("Jane Doe", "John Roe"), None),
+    (["Jane Doe; Agence France-Presse"], ("Jane Doe",), "AFP"),
+    (["Jane Doe 42 seconds ago"], ("Jane Doe",), None),
+    (["Jane Doe, Nov 20, 2019"], ("Jane Doe",), None),
+    (["Reuters Staff"], (), "Reuters"),
+    (["The Associated Press"], (), "AP"),
+    (["Staff Writer"], (), None),
+    ([], (), None),
+]
+
+
+@pytest.mark.parametrize(("raw", "names", "agency"), AUTHORS)
+def test_clean_authors(raw: list[str], names: tuple[str, ...], agency: str | None) -> None:
+    assert clean_authors(raw) == (names, agency)

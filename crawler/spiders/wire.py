@@ -15,12 +15,14 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.python.failure import Failure
 
 from crawler.feeds import Link, parse_feed
+from crawler.incremental import ARTICLE_META
 from crawler.middlewares import RAW_META_KEY
-from crawler.outcomes import failure_reason
+from crawler.outcomes import failure_reason, is_transient
 from crawler.sitemaps import BodyTooLarge, gunzip_bounded, parse_sitemap
 from crawler.sources import Config, Source, load_config
-from pipelines.archive import DEFAULT_ARCHIVE
+from pipelines.crawlstate import CrawlState
 from pipelines.items import Page
+from pipelines.keys import DEFAULT_ARCHIVE
 
 # Discovery documents outrank articles so new links are known early in a run.
 DISCOVERY_PRIORITY = 10
@@ -79,19 +81,50 @@ class WireSpider(scrapy.Spider):
                 for request in requests:
                     yield request
 
+    @property
+    def state(self) -> CrawlState:
+        """The crawl's state: what the archive already holds, validators, pending writes."""
+        return CrawlState.for_crawler(self.crawler)
+
     def _discovery(
         self, source: Source, urls: Iterable[str], callback: Any
     ) -> Iterator[scrapy.Request]:
         for url in urls:
-            # Discovery documents change between runs: never let the dupefilter drop them.
-            yield scrapy.Request(
-                url,
-                callback=callback,
-                errback=self.on_discovery_error,
-                dont_filter=True,
-                priority=DISCOVERY_PRIORITY,
-                meta={"source": source.name},
+            yield self._discovery_request(url, source.name, callback)
+
+    def _discovery_request(self, url: str, source: str, callback: Any) -> scrapy.Request:
+        # Conditional GET: an unchanged feed answers 304 and costs nothing. Listing pages
+        # are not asked: their links change without their validators saying so.
+        headers = {}
+        # --refresh must see every listed article, so it asks for the documents whole.
+        if callback != self.parse_listing and not self.state.refresh:
+            etag, modified = self.state.index.validators(url)
+            if etag:
+                headers["If-None-Match"] = etag
+            if modified:
+                headers["If-Modified-Since"] = modified
+        # Discovery documents change between runs: never let the dupefilter drop them.
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=self.on_discovery_error,
+            dont_filter=True,
+            priority=DISCOVERY_PRIORITY,
+            headers=headers,
+            meta={"source": source, "handle_httpstatus_list": [304]},
+        )
+
+    def _not_modified(self, response: Response) -> bool:
+        if response.status == 304:
+            self._count("discovery/not_modified")
+            return True
+        etag, modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
+        if etag or modified:
+            self.state.validators[response.url] = (
+                etag.decode("latin-1") if etag else None,
+                modified.decode("latin-1") if modified else None,
             )
+        return False
 
     def _source(self, response: Response) -> Source:
         name = response.meta["source"]
@@ -107,21 +140,31 @@ class WireSpider(scrapy.Spider):
             if not source.accepts(link.url):
                 self._count("discovery/filtered")
                 continue
-            if self.limit and self.article_requests >= self.limit:
+            # Only new URLs count against --limit, or a limited cron run would stall on the
+            # same already-archived links forever.
+            new = self.state.refresh or self.state.known_url(link.url) is None
+            if new and self.limit and self.article_requests >= self.limit:
                 self._count("discovery/over_limit")
                 continue
-            self.article_requests += 1
+            self.article_requests += new
             self._count("discovery/article_links")
             yield scrapy.Request(
                 link.url,
                 callback=self.parse_article,
                 errback=self.on_article_error,
-                meta={"source": source.name, "listed_date": link.date, "listed_in": response.url},
+                meta={
+                    "source": source.name,
+                    "listed_date": link.date,
+                    "listed_in": response.url,
+                    ARTICLE_META: True,
+                },
             )
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """Follow the article links of an RSS or Atom feed."""
         self._count("discovery/feeds")
+        if self._not_modified(response):
+            return
         parsed = parse_feed(response.body, response.url)
         self._discovery_errors("feed", response.url, parsed.errors)
         yield from self._articles(response, parsed.links)
@@ -129,6 +172,8 @@ class WireSpider(scrapy.Spider):
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         """Follow a sitemap's pages, and recurse into a sitemap index."""
         self._count("discovery/sitemaps")
+        if self._not_modified(response):
+            return
         try:
             body = gunzip_bounded(response.body, self.settings.getint("DOWNLOAD_MAXSIZE"))
         except BodyTooLarge as err:
@@ -136,15 +181,11 @@ class WireSpider(scrapy.Spider):
             return
         parsed = parse_sitemap(body, response.url)
         self._discovery_errors("sitemap", response.url, parsed.errors)
+        if parsed.sitemaps:
+            # An index may stay unchanged while its children change: always read it whole.
+            self.state.validators.pop(response.url, None)
         for child in parsed.sitemaps:
-            yield response.follow(
-                child.url,
-                callback=self.parse_sitemap,
-                errback=self.on_discovery_error,
-                dont_filter=True,
-                priority=DISCOVERY_PRIORITY,
-                meta={"source": response.meta["source"]},
-            )
+            yield self._discovery_request(child.url, response.meta["source"], self.parse_sitemap)
         yield from self._articles(response, parsed.pages)
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
@@ -199,6 +240,8 @@ class WireSpider(scrapy.Spider):
         reason = failure_reason(error)
         if isinstance(error, IgnoreRequest) and "robots.txt" in str(error).lower():
             reason = "robots_txt"
+        if is_transient(reason):
+            self.state.tainted.add(str(failure.request.meta.get("listed_in")))  # type: ignore[attr-defined]
         self._count(f"rejected/{reason}")
         self.logger.info("skipped %s: %s", failure.request.url, reason)  # type: ignore[attr-defined]
 

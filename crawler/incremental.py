@@ -1,0 +1,101 @@
+"""Incremental crawling: never request an article URL the archive already accounts for.
+
+A downloader middleware, first in the chain (before robots.txt), so a skipped URL costs
+no request at all. For each article request:
+
+- a URL the index knows (archived, or recorded as a duplicate) is skipped silently;
+- a URL never seen before whose canonical form is archived is recorded once as a ``url``
+  duplicate without fetching it;
+- a URL whose canonical form another request of this run already asked for is an alias:
+  not fetched, indexed with the article once that is archived.
+
+``crawl --refresh`` lets archived articles through, to look for revisions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.statscollectors import StatsCollector
+
+from pipelines.archive import write_duplicate
+from pipelines.crawlstate import CrawlState
+from pipelines.items import Duplicate
+from pipelines.stores import StoreError
+from pipelines.urls import article_id, canonicalize_url
+
+logger = logging.getLogger(__name__)
+
+ARTICLE_META = "wirearchive_article"
+
+
+class Skipped(IgnoreRequest):
+    """An article request the archive already accounts for; counted, not an error."""
+
+    counted = True
+
+
+class SkipArchivedMiddleware:
+    """Skip article URLs the archive already accounts for (see the module docstring)."""
+
+    def __init__(self, state: CrawlState, stats: StatsCollector) -> None:
+        self.state = state
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SkipArchivedMiddleware:
+        """Share the crawl's state."""
+        assert crawler.stats is not None
+        return cls(CrawlState.for_crawler(crawler), crawler.stats)
+
+    async def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        """Let a new URL through; skip, alias or record as a duplicate anything else."""
+        if not request.meta.get(ARTICLE_META):
+            return
+        source = str(request.meta.get("source", ""))
+        url = request.url
+        known = self.state.known_url(url)
+        if known is not None and not (self.state.refresh and known.kind == "article"):
+            self.stats.inc_value("incremental/skipped")
+            self.stats.inc_value(f"source/{source}/skipped")
+            raise Skipped(f"{url}: already archived")
+        canonical = canonicalize_url(url)
+        known = self.state.known_url(canonical) if known is None else None
+        if known is not None and not self.state.refresh:
+            await self._record_url_duplicate(url, canonical, source, known.article_id, known.key)
+            raise Skipped(f"{url}: its canonical form {canonical} is archived")
+        first = self.state.requested.setdefault(canonical, url)
+        if first != url:
+            self.state.aliases.setdefault(canonical, []).append(url)
+            self.stats.inc_value("incremental/aliases")
+            raise Skipped(f"{url}: same canonical URL as {first}, requested in this run")
+
+    async def _record_url_duplicate(
+        self, url: str, canonical: str, source: str, original: str, original_key: str
+    ) -> None:
+        duplicate = Duplicate(
+            id=article_id(url),
+            url=url,
+            source=source,
+            fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            duplicate_of=original,
+            duplicate_of_key=original_key,
+            kind="url",
+            similarity=1.0,
+            canonical_url=canonical,
+            urls=(url,),
+        )
+        try:
+            await asyncio.to_thread(write_duplicate, self.state.store, duplicate)
+        except StoreError as err:
+            self.stats.inc_value("archive/failed")
+            logger.error("archive write failed for the duplicate record of %s: %s", url, err)
+            return
+        self.state.record_duplicate(duplicate)
+        self.stats.inc_value("dedup/url")
+        self.stats.inc_value(f"source/{source}/duplicates")

@@ -1,0 +1,192 @@
+"""Line rules for wire-story text: drop page furniture an extractor kept, keep the story.
+
+Pure functions on text, one line a paragraph. Each rule names a general pattern and only
+ever matches a short line (a story paragraph is never dropped by them): byline lines,
+timestamp lines (relative or absolute), site banners, share/follow residue, "Read more" and
+"Related" lines, photo credits and captions, and the headline repeated in the body.
+Datelines ("WASHINGTON (AP) — ...") are story text and are never touched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+# No rule drops a line longer than this: past it, a line is a paragraph of the story.
+MAX_RULE_WORDS = 30
+
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_WEEKDAY = r"(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|nesday|rsday|urday)?\.?"
+_UNIT = r"(?:sec(?:ond)?s?|min(?:ute)?s?|h(?:ou)?rs?|days?|weeks?|months?|years?)"
+# Words a timestamp line is made of; a line of nothing else is a timestamp.
+_TIME_WORDS = re.compile(
+    rf"\b(?:{_MONTH}|{_WEEKDAY}|{_UNIT}|ago|just|now|an?|updated?|published|posted|last"
+    r"|on|at|am|pm|a\.m\.|p\.m\.|[ap]m|gmt|utc|[ecmp][sd]t|ist|pkt|bst|cet|edt|today"
+    r"|yesterday|\d{1,4}(?:st|nd|rd|th)?|\d{1,2}:\d{2}(?::\d{2})?)\b",
+    re.IGNORECASE,
+)
+# A timestamp has a clock time, is relative, or says what it dates: a bare date or date
+# range ("29 November 2018 | 20 January 2019") may be an event's dates, part of the story.
+_HAS_TIME = re.compile(
+    r"\b\d{1,2}:\d{2}\b|\bago\b|\b(?:updated|published|posted|last modified)\b", re.IGNORECASE
+)
+# "sexta-feira, 22 de outubro de 2010 às 20:13": a short line with a clock time and a year,
+# whatever the language.
+_CLOCK_AND_YEAR = re.compile(r"(?=.*\b\d{1,2}[:h]\d{2}\b)(?=.*\b(?:19|20)\d{2}\b)")
+
+# "By Jane Doe", "By JANE DOE and John Roe, Reuters": "by" and capitalised names only.
+_BYLINE = re.compile(
+    r"^(?:[Bb][Yy]|[Ww]ritten by|[Pp]osted by|[Ww]ords by)\s+(?!The\b)[A-Z][\w.'’\-]*"
+    r"(?:(?:\s+|,\s*)(?:and\s+|&\s+)?(?:[A-Z][\w.'’\-]*|de|van|von|bin|al|da|del|la|le))*"
+    r"(?:\s*\(@\w+\))?\s*$"
+)
+_HANDLE = re.compile(r"\(?@\w+\)?")
+# "Reporting by A; Editing by B": the wire's production credit closing a story.
+_CREDIT_LINE = re.compile(
+    r"^[(\[]?(?:(?:additional\s+)?reporting|writing|editing|compiled|graphics|produced)"
+    r"\s+by\b",
+    re.IGNORECASE,
+)
+_BANNER = re.compile(
+    r"^(?:breaking(?: news)?|advertisement|advertising|sponsored(?: content)?|ad"
+    r"|story continues below(?: advertisement)?|continue reading(?: below)?|skip ad"
+    r"|loading\.*|trending(?: now)?|top stories|latest news|most read|most popular"
+    r"|editor'?s picks?|watch(?: now)?|listen(?: to this article)?"
+    r"|comments?|\d+\s+comments?|print|email|share|share this( article| story)?|tweet)"
+    r"[\s.:!|]*$",
+    re.IGNORECASE,
+)
+_SHARE = re.compile(
+    r"^(?:share (?:on|via|to) \w+|(?:click to )?share (?:this|on)\b.*|like this:.*"
+    r"|like this (?:story|article)\?.*"
+    r"|follow\b.{0,60}\bon (?:twitter|facebook|instagram|linkedin|tiktok|youtube|x)\b.*"
+    r"|(?:subscribe|sign up)\b.*\b(?:newsletter|inbox|updates|alerts)\b.*"
+    r"|get the latest\b.*\binbox\b.*|.*\bnewsletters?\b.*\b(?:subscribe|sign up)\b.*"
+    r"|(?:facebook|twitter|whatsapp|linkedin|pinterest|reddit|email)"
+    r"(?:\s*[|,/·•]?\s*(?:facebook|twitter|whatsapp|linkedin|pinterest|reddit|email))+"
+    r"|have a (?:news )?tip\?.*|click here\b.*|tags?:.*|filed under:.*|source:\s*\S.{0,60}"
+    r"|(?:copyright|©|\(c\))\s.*|.*\ball rights reserved\b.*)$",
+    re.IGNORECASE,
+)
+# "Amy K. may be reached at ak@example.com. Follow her on Twitter @AmyK": contact lines.
+_CONTACT = re.compile(
+    r"\b(?:may|can) be reached at\b|\b(?:contact|email|e-mail|write to)\b.{0,40}@\w",
+    re.IGNORECASE,
+)
+_READ_MORE = re.compile(
+    r"^[\[(]?(?:(?:read more|read also|also read|read next|related(?: (?:news|stories|posts?"
+    r"|articles?|coverage|content|reading|videos?))?|see also|more(?: from| on| about)?"
+    r"|recommended(?: for you)?|you (?:may|might) also like|more stories|further reading"
+    r"|don'?t miss|must read|in case you missed it)\s*(?:[:.…|»›\-–—]+|$)"
+    r"|also on \S+\.\w+\b)",
+    re.IGNORECASE,
+)
+_PHOTO = re.compile(
+    r"^[\[(]?(?:(?:file )?photos?|image|picture|pic|illustration|credit"
+    r"|photograph|photo credit|image credit|source)\s*(?::|by\b|credit\b|/)"
+    r"|^[(\[]?(?:image|photo):|/\s*(?:getty images|ap(?: photo)?|reuters|afp|epa|shutterstock"
+    r"|istock(?:photo)?)\)?\.?$|^©\s*\w+",
+    re.IGNORECASE,
+)
+
+
+def squash(value: str) -> str:
+    """Compare lines loosely: case, spacing and punctuation do not count."""
+    return " ".join(re.findall(r"\w+", value.casefold()))
+
+
+def _words(line: str) -> int:
+    return len(line.split())
+
+
+def is_timestamp_line(line: str) -> bool:
+    """ "42 seconds ago", "Thu 20th February 2020 | 11:00 PM", "Updated 3 hours ago"."""
+    if _words(line) > 14:
+        return False
+    if _CLOCK_AND_YEAR.search(line):
+        return True
+    rest = _TIME_WORDS.sub(" ", line)
+    return bool(_HAS_TIME.search(line)) and not re.search(r"\w", rest)
+
+
+def is_byline_line(line: str, authors: Iterable[str] = ()) -> bool:
+    """ "By Jane Doe", "Mohammad Ali (@x) 42 seconds ago ...", "Reporting by ...; Editing by"."""
+    if _CREDIT_LINE.match(line):
+        return True
+    if _words(line) > 14:
+        return False
+    bare = squash(_HANDLE.sub(" ", line))
+    if _BYLINE.match(line.strip()):
+        return True
+    for author in authors:
+        name = squash(author)
+        if name and bare.startswith(name):
+            tail = bare[len(name) :].strip()
+            if not tail or is_timestamp_line(tail) or _HAS_TIME.search(tail):
+                return True
+    return False
+
+
+def is_furniture(line: str) -> bool:
+    """Banners, share/follow residue, Read more/Related lines, photo credits, contacts."""
+    stripped = line.strip().lstrip("-•* ").strip()
+    if not stripped:
+        return True
+    if _words(stripped) > MAX_RULE_WORDS:
+        return False
+    return bool(
+        _BANNER.match(stripped)
+        or _SHARE.match(stripped)
+        or _READ_MORE.match(stripped)
+        or _PHOTO.search(stripped)
+        or _CONTACT.search(stripped)
+    )
+
+
+_DATE_TOKEN = re.compile(
+    rf"\b(?:date|today|{_MONTH}|{_WEEKDAY}|\d{{1,4}}(?:st|nd|rd|th)?|com|net|org|www|co|uk"
+    r"|in|pk)\b",
+    re.IGNORECASE,
+)
+
+
+def is_site_banner(line: str, sitename: str | None) -> bool:
+    """ "date 2020-02-20 UrduPoint.com": a short line of the site's name and a date."""
+    if not sitename or _words(line) > 8:
+        return False
+    name = squash(sitename)
+    flat = squash(line)
+    if not name or name not in flat:
+        return False
+    rest = _DATE_TOKEN.sub(" ", flat.replace(name, " "))
+    return not rest.strip()
+
+
+def clean_text(
+    text: str,
+    title: str | None = None,
+    authors: Iterable[str] = (),
+    sitename: str | None = None,
+) -> str:
+    """Drop furniture lines, byline and timestamp lines, and repeats of the headline."""
+    names = tuple(authors)
+    headline = squash(title) if title else ""
+    kept = []
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if headline and squash(stripped) == headline:
+            continue
+        if (
+            is_timestamp_line(stripped)
+            or is_site_banner(stripped, sitename)
+            or is_byline_line(stripped, names)
+            or is_furniture(stripped)
+        ):
+            continue
+        kept.append(stripped)
+    return "\n".join(kept)

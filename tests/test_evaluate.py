@@ -1,0 +1,64 @@
+"""``eval-extraction``: scores a small benchmark-format folder and shows the worst pages."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from crawler.evaluate import add_parser, run, text_diff
+from tests.support import DEV_SET
+
+PAGES = 3
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("dataset")
+    (folder / "html").mkdir()
+    truth = json.loads((DEV_SET / "ground-truth.json").read_text(encoding="utf-8"))
+    chosen = dict(sorted(truth.items())[:PAGES])
+    for page_id in chosen:
+        shutil.copy(DEV_SET / "html" / f"{page_id}.html.gz", folder / "html")
+    (folder / "ground-truth.json").write_text(json.dumps(chosen), encoding="utf-8")
+    return folder
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="wirearchive")
+    add_parser(parser.add_subparsers(dest="command"))
+    return parser.parse_args(argv)
+
+
+def test_eval_extraction_scores_both_extractors(
+    dataset: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = _parse(["eval-extraction", "--dataset", str(dataset), "--show-worst", "2"])
+    assert args.handler is run
+    assert run(args) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].startswith(f"extract_article: pages={PAGES} P=")
+    assert lines[1].startswith(f"trafilatura.extract (baseline): pages={PAGES} P=")
+    assert all("ms/page" in line for line in lines[:2])
+    assert "F1 difference" in lines[2]
+    assert "worst 2 pages" in out
+    assert sum(line.startswith("F1=") for line in lines) == 2
+
+
+def test_eval_extraction_rejects_a_folder_without_ground_truth(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(_parse(["eval-extraction", "--dataset", str(tmp_path)])) == 2
+    assert "ground-truth.json" in capsys.readouterr().err
+
+
+def test_text_diff_lists_missed_and_extra_sentences() -> None:
+    truth = "The council met on Monday. It approved the budget for next year. Tax rises."
+    prediction = "The council met on Monday. Sign up for our newsletter today please."
+    missed, extra = text_diff(prediction, truth)
+    assert missed == ["It approved the budget for next year."]
+    assert extra == ["Sign up for our newsletter today please."]

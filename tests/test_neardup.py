@@ -1,0 +1,242 @@
+"""Normalization, exact fingerprints and the near-duplicate rule on hand-built wire texts."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.neardup import (
+    BANDS,
+    NUM_PERM,
+    band_keys,
+    compare,
+    exact_fingerprint,
+    is_near_duplicate,
+    normalize_text,
+    shingle_count,
+    signature_of,
+    similarity,
+)
+
+STORY = [
+    "Flooding along the Danube forced thousands of residents from their homes on Tuesday "
+    "as the river rose to its highest level in more than two decades, officials said.",
+    "Emergency crews in the city of Passau worked through the night to reinforce levees "
+    "with sandbags, while helicopters lifted stranded families from rooftops in nearby "
+    "villages where the water had cut off every road.",
+    "The regional interior minister said about 4,500 people had been evacuated and that "
+    "schools would remain closed for the rest of the week. Two people were missing after "
+    "their car was swept off a bridge late on Monday.",
+    "Meteorologists warned that more rain was expected over the weekend in the Alps, "
+    "which could send a second flood wave downstream toward Vienna and Bratislava by "
+    "the middle of next week.",
+    "Farmers in the low-lying plains said entire harvests of wheat and corn had been "
+    "destroyed, and insurers estimated early losses at several hundred million euros.",
+    "The chancellor, who visited a shelter in a school gymnasium, promised federal aid "
+    "and praised volunteers who had filled sandbags for three days without a break.",
+    "Scientists have linked the growing frequency of such floods in central Europe to "
+    "warmer air holding more moisture, which falls as heavier rain over short periods.",
+]
+OTHER = [
+    "The central bank raised its main interest rate by a quarter point on Thursday, its "
+    "third increase this year, citing stubborn inflation in services and housing costs.",
+    "Policymakers voted seven to two for the move, with the two dissenters arguing that "
+    "slowing factory output and weaker hiring already pointed to a cooling economy.",
+    "The governor told reporters that further increases could not be ruled out if wage "
+    "growth stayed strong, but that the bank would watch incoming data closely.",
+    "Markets had largely expected the decision, and the currency edged higher against "
+    "the dollar while government bond yields were little changed in afternoon trading.",
+    "Mortgage lenders said they would pass the increase on to variable-rate borrowers "
+    "from next month, adding pressure on households already facing higher energy bills.",
+    "Economists polled last week expected one more increase before the end of the year, "
+    "followed by a long pause while earlier rises worked their way through the economy.",
+]
+ABOUT_COMPANY = (
+    "About Northwind Holdings: Northwind Holdings is a leading provider of logistics and "
+    "supply chain software for mid-sized manufacturers across North America and Europe. "
+    "Founded in 1998, the company employs more than 4,000 people in 22 countries. For more "
+    "information, visit the company's website or follow it on social media."
+)
+
+
+def text(paragraphs: list[str]) -> str:
+    return "\n\n".join(paragraphs)
+
+
+def edit(paragraphs: list[str], changes: dict[str, str]) -> list[str]:
+    out = text(paragraphs)
+    for old, new in changes.items():
+        assert old in out
+        out = out.replace(old, new)
+    return out.split("\n\n")
+
+
+# -- normalization and exact fingerprints ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("  Hello\n\tWorld  ", "hello world"),
+        ("“Quoted” and ‘single’", "\"quoted\" and 'single'"),
+        ("rain — and wind – and mud", "rain - and wind - and mud"),
+        ("ＦＵＬＬＷＩＤＴＨ ﬁre", "fullwidth fire"),  # NFKC
+        ("STRASSE Straße", "strasse strasse"),  # casefold
+        ("a\u00a0b\u2009c", "a b c"),  # no-break and thin spaces
+        ("", ""),
+    ],
+)
+def test_normalize_text(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "The Mayor said “no”.",
+        'the mayor said "no".',
+        "  The   Mayor\nsaid “no”.  ",
+        "THE MAYOR SAID ”NO“.",
+        "The Mayor said \uff02no\uff02.",  # fullwidth quotation marks, NFKC
+    ],
+)
+def test_exact_fingerprint_ignores_case_space_and_unicode_forms(variant: str) -> None:
+    assert exact_fingerprint(variant) == exact_fingerprint("The Mayor said “no”.")
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("The mayor said no.", "The mayor said yes."),
+        ("The mayor said no.", "The mayor said no"),
+        ("one two", "onetwo"),
+    ],
+)
+def test_exact_fingerprint_differs_for_different_text(a: str, b: str) -> None:
+    assert exact_fingerprint(a) != exact_fingerprint(b)
+
+
+def test_exact_fingerprint_shape() -> None:
+    fingerprint = exact_fingerprint("text")
+    assert len(fingerprint) == 32
+    int(fingerprint, 16)
+
+
+# -- signatures ----------------------------------------------------------------------------
+
+
+def test_signature_is_stable_compact_bytes() -> None:
+    sig = signature_of(text(STORY))
+    assert sig is not None
+    assert len(sig) == 4 + 4 * NUM_PERM
+    assert sig == signature_of(text(STORY))  # fixed seed
+    assert shingle_count(sig) > 200
+    assert similarity(sig, sig) == 1.0
+    keys = band_keys(sig)
+    assert len(keys) == BANDS
+    assert all(-(2**63) <= key < 2**63 for key in keys)
+    assert keys == band_keys(bytes(sig))
+
+
+def test_short_texts_are_not_near_matched() -> None:
+    brief = "Police closed the A9 motorway near Munich after a lorry overturned on Tuesday."
+    assert signature_of(brief) is None
+    assert signature_of(brief + " Drivers were told to expect delays.") is None
+    assert not is_near_duplicate(signature_of(brief), signature_of(brief))
+
+
+# -- the decision rule ----------------------------------------------------------------------
+
+SYNDICATED = {
+    "dateline and byline": [
+        "By ANNA SCHMIDT Associated Press",
+        "PASSAU, Germany (AP) — " + STORY[0],
+        *STORY[1:],
+    ],
+    "site boilerplate": [*STORY, "Follow us on Twitter @dailyherald for the latest news."],
+    "last paragraph cut": STORY[:-1],
+    "last two paragraphs cut, byline": ["By Staff and wire reports", *STORY[:-2]],
+    "words changed": edit(
+        STORY,
+        {
+            "thousands of": "many",
+            "officials said": "authorities said",
+            "worked through": "labored through",
+            "about 4,500": "roughly 4,500",
+            "downstream toward": "downriver to",
+            "several hundred": "hundreds of",
+            "praised volunteers": "thanked the volunteers",
+        },
+    ),
+    "everything at once": [
+        "Reuters",
+        "BERLIN (Reuters) - " + STORY[0],
+        *edit(STORY[1:-1], {"the night": "Monday night", "promised": "pledged"}),
+        "Copyright 2026 Reuters. All rights reserved.",
+    ],
+}
+
+
+# Estimated Jaccard similarity to STORY, as measured (signatures are deterministic); the
+# tolerance lets the parameters move a little without rewriting the table.
+SIMILARITY = {
+    "dateline and byline": 0.95,
+    "site boilerplate": 0.95,
+    "last paragraph cut": 0.87,
+    "last two paragraphs cut, byline": 0.66,
+    "words changed": 0.75,
+    "everything at once": 0.77,
+}
+
+
+@pytest.mark.parametrize("name", list(SYNDICATED))
+def test_syndicated_copies_match(name: str) -> None:
+    original, copy = signature_of(text(STORY)), signature_of(text(SYNDICATED[name]))
+    assert original is not None and copy is not None
+    result = compare(original, copy)
+    assert result.match, (name, result)
+    assert is_near_duplicate(copy, original)  # symmetric
+    assert result.jaccard == pytest.approx(SIMILARITY[name], abs=0.08)
+
+
+DIFFERENT = {
+    "different story": text(OTHER),
+    # A follow-up reusing the lead above new reporting: a different story.
+    "follow-up sharing the lead": text(
+        [
+            *STORY[:2],
+            "On Wednesday the water began to recede in Passau, leaving streets covered in mud "
+            "and debris as shop owners returned to assess the damage to their businesses.",
+            "Officials said the two people missing since Monday had been found dead in their "
+            "car about three kilometers downstream, raising the death toll to five.",
+            "Cleanup crews from across Bavaria arrived with pumps and heavy machinery, and the "
+            "army said it would keep 600 soldiers in the region until the end of the month.",
+            "The state government approved an emergency fund of 100 million euros for "
+            "households and small businesses, to be paid within two weeks of an application.",
+        ]
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(DIFFERENT))
+def test_different_stories_do_not_match(name: str) -> None:
+    original, other = signature_of(text(STORY)), signature_of(DIFFERENT[name])
+    assert original is not None and other is not None
+    assert not compare(original, other).match, (name, compare(original, other))
+
+
+@pytest.mark.parametrize(
+    "boilerplate",
+    [ABOUT_COMPANY, "The Associated Press contributed to this report."],
+)
+def test_stories_sharing_boilerplate_do_not_match(boilerplate: str) -> None:
+    a = signature_of(text(["By Staff and wire reports", *STORY[:4], boilerplate]))
+    b = signature_of(text(["By Staff and wire reports", *OTHER[:4], boilerplate]))
+    assert a is not None and b is not None
+    assert not is_near_duplicate(a, b), compare(a, b)
+
+
+def test_mismatched_signatures_are_rejected() -> None:
+    sig = signature_of(text(STORY))
+    assert sig is not None
+    with pytest.raises(ValueError, match="different sizes"):
+        similarity(sig, sig[:-4])

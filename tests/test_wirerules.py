@@ -1,0 +1,136 @@
+"""Wire text rules: each pattern dropped, story lines and datelines kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.wirerules import (
+    clean_text,
+    is_byline_line,
+    is_furniture,
+    is_site_banner,
+    is_timestamp_line,
+)
+
+STORY_LINES = [
+    "WASHINGTON (AP) — The Senate voted on Tuesday to confirm the nominee.",
+    "MOSCOW (UrduPoint News / Sputnik - 20th February, 2020) Russia maintains contact.",
+    "More than 100 people were killed in the floods, officials said.",
+    "Related companies reported higher sales in the third quarter.",
+    "Follow the money, investigators told the committee.",
+    "By the numbers",
+    "Photos",
+    "29 November 2018 | 20 January 2019",
+    "The vote is scheduled for 10:30 a.m. on Thursday, the clerk said in a statement.",
+    "(Graphic: Global assets in 2019 - here)",
+    "Power and Performance",
+]
+
+
+@pytest.mark.parametrize("line", STORY_LINES)
+def test_story_lines_are_kept(line: str) -> None:
+    assert clean_text(line, "Some headline", ("Jane Doe",), "Example News") == line
+
+
+TIMESTAMPS = [
+    "42 seconds ago",
+    "Thu 20th February 2020 | 11:00 PM",
+    "Updated 3 hours ago",
+    "Updated: Nov. 18, 2019 at 10:15 a.m.",
+    "Published 11:02 AM EST Nov 19, 2019",
+    "sexta-feira, 22 de outubro de 2010 às 20:13",
+    "5 min ago",
+]
+
+
+@pytest.mark.parametrize("line", TIMESTAMPS)
+def test_timestamp_lines(line: str) -> None:
+    assert is_timestamp_line(line)
+
+
+BYLINES = [
+    ("By Jane Doe", ()),
+    ("By JANE DOE and John Roe", ()),
+    ("By Jane Doe (@janedoe)", ()),
+    (
+        "Mohammad Ali (@ChaudhryMAli88) 42 seconds ago Thu 20th February 2020 | 11:00 PM",
+        ("Mohammad Ali",),
+    ),
+    ("Jane Doe", ("Jane Doe",)),
+    ("Reporting by Rodrigo Campos; Editing by Nick Zieminski", ()),
+    ("(Reporting by Greg Roumeliotis; editing by Martin Howell)", ()),
+]
+
+
+@pytest.mark.parametrize(("line", "authors"), BYLINES)
+def test_byline_lines(line: str, authors: tuple[str, ...]) -> None:
+    assert is_byline_line(line, authors)
+
+
+FURNITURE = [
+    "Advertisement",
+    "BREAKING NEWS",
+    "Story continues below advertisement",
+    "Share on Facebook",
+    "Facebook Twitter WhatsApp Email",
+    "Like this story? Share it with a friend!",
+    "Like this:Like Loading...",
+    "Follow her on Twitter @AmyKup or on Facebook.",
+    "Get the latest updates right in your inbox. Subscribe to NJ.com’s newsletters.",
+    "Sign up for our daily newsletter",
+    "Read more: Alibaba poised to launch record-breaking Hong Kong listing",
+    "Related: The 15 Weirdest Galaxies in Our Universe",
+    "[Related: Salesforce Dreamforce Keynote: AI, Integration]",
+    "Also on rt.com Journalists threatened with sedition arrests",
+    "You may also like...",
+    "More:",
+    "Photo: File",
+    "(Image: gargantiopa / Getty Images)",
+    "Sakib Ali/Hindustan Times/Getty Images",
+    "© Reuters",
+    "Copyright © 2020 UrduPoint Network. All Rights Reserved.",
+    "SOURCE: Al Jazeera News",
+    "Filed under: Khawarij |",
+    "Tags: 2020 nissan sentra",
+    "Amy K. may be reached at ak@example.com.",
+    "Comments",
+]
+
+
+@pytest.mark.parametrize("line", FURNITURE)
+def test_furniture_lines(line: str) -> None:
+    assert is_furniture(line)
+
+
+def test_long_paragraph_is_never_furniture() -> None:
+    line = "Read more: " + "the ministry said the talks would continue next week " * 5
+    assert not is_furniture(line)
+
+
+def test_site_banner() -> None:
+    assert is_site_banner("date 2020-02-20 UrduPoint.com", "UrduPoint")
+    assert not is_site_banner("UrduPoint reported on Thursday", "UrduPoint")
+    assert not is_site_banner("date 2020-02-20 UrduPoint.com", None)
+
+
+def test_clean_text_seed_top() -> None:
+    text = "\n".join(
+        [
+            "date 2020-02-20 UrduPoint.com",
+            "Mohammad Ali (@ChaudhryMAli88) 42 seconds ago Thu 20th February 2020 | 11:00 PM",
+            "Moscow in Daily Contact With Turkey Over Situation in Idlib - Foreign Ministry",
+            "MOSCOW (UrduPoint News / Sputnik - 20th February, 2020) Russia maintains contact.",
+            "Share on Facebook",
+            "Zakharova did not rule out the possibility of either country sending a delegation.",
+        ]
+    )
+    cleaned = clean_text(
+        text,
+        "Moscow In Daily Contact With Turkey Over Situation In Idlib - Foreign Ministry",
+        ("Mohammad Ali",),
+        "UrduPoint",
+    )
+    assert cleaned.split("\n") == [
+        "MOSCOW (UrduPoint News / Sputnik - 20th February, 2020) Russia maintains contact.",
+        "Zakharova did not rule out the possibility of either country sending a delegation.",
+    ]
