@@ -117,6 +117,7 @@ class WireSpider(scrapy.Spider):
     def _not_modified(self, response: Response) -> bool:
         if response.status == 304:
             self._count("discovery/not_modified")
+            self._count(f"source/{response.meta['source']}/not_modified")
             return True
         etag, modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
         if etag or modified:
@@ -148,6 +149,7 @@ class WireSpider(scrapy.Spider):
                 continue
             self.article_requests += new
             self._count("discovery/article_links")
+            self._count(f"source/{source.name}/links")
             yield scrapy.Request(
                 link.url,
                 callback=self.parse_article,
@@ -166,7 +168,7 @@ class WireSpider(scrapy.Spider):
         if self._not_modified(response):
             return
         parsed = parse_feed(response.body, response.url)
-        self._discovery_errors("feed", response.url, parsed.errors)
+        self._discovery_errors("feed", response, parsed.errors)
         yield from self._articles(response, parsed.links)
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
@@ -177,10 +179,10 @@ class WireSpider(scrapy.Spider):
         try:
             body = gunzip_bounded(response.body, self.settings.getint("DOWNLOAD_MAXSIZE"))
         except BodyTooLarge as err:
-            self._discovery_errors("sitemap", response.url, [str(err)])
+            self._discovery_errors("sitemap", response, [str(err)])
             return
         parsed = parse_sitemap(body, response.url)
-        self._discovery_errors("sitemap", response.url, parsed.errors)
+        self._discovery_errors("sitemap", response, parsed.errors)
         if parsed.sitemaps:
             # An index may stay unchanged while its children change: always read it whole.
             self.state.validators.pop(response.url, None)
@@ -192,19 +194,21 @@ class WireSpider(scrapy.Spider):
         """Follow the links of a listing page that the source's allow/deny rules accept."""
         self._count("discovery/listings")
         if not isinstance(response, TextResponse):
-            self._discovery_errors("listing", response.url, ["not an HTML page"])
+            self._discovery_errors("listing", response, ["not an HTML page"])
             return
         links = LinkExtractor(unique=True).extract_links(response)
         yield from self._articles(response, (Link(link.url, None) for link in links))
 
-    def _discovery_errors(self, kind: str, url: str, errors: Iterable[str]) -> None:
+    def _discovery_errors(self, kind: str, response: Response, errors: Iterable[str]) -> None:
         for error in errors:
             self._count(f"errors/{kind}")
-            self.logger.warning("%s %s: %s", kind, url, error)
+            self._count(f"source/{response.meta['source']}/discovery_errors")
+            self.logger.warning("%s %s: %s", kind, response.url, error)
 
     def parse_article(self, response: Response) -> Iterator[Page]:
         """Hand the fetched article page to the pipelines, exactly as it was served."""
         self._count("pages/fetched")
+        self._count(f"source/{response.meta['source']}/fetched")
         body, headers = response.meta.get(RAW_META_KEY, (response.body, response.headers))
         request = response.request
         assert request is not None
@@ -235,8 +239,11 @@ class WireSpider(scrapy.Spider):
         if getattr(error, "counted", False):
             return  # a middleware (the address guard) already counted it
         response = getattr(error, "response", None)
+        source = failure.request.meta.get("source")  # type: ignore[attr-defined]
         if response is not None:
             self._count("pages/fetched")
+            self._count(f"source/{source}/fetched")
+        self._count(f"source/{source}/rejected")
         reason = failure_reason(error)
         if isinstance(error, IgnoreRequest) and "robots.txt" in str(error).lower():
             reason = "robots_txt"
@@ -253,4 +260,5 @@ class WireSpider(scrapy.Spider):
             return
         reason = failure_reason(error)
         self._count(f"errors/discovery_{reason}")
+        self._count(f"source/{failure.request.meta.get('source')}/discovery_errors")  # type: ignore[attr-defined]
         self.logger.warning("discovery %s failed: %s", failure.request.url, reason)  # type: ignore[attr-defined]
