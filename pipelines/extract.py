@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 import trafilatura
@@ -17,7 +18,7 @@ from readability.readability import Unparseable  # type: ignore[import-untyped]
 from trafilatura.settings import Document
 
 from pipelines.scoring import shingles
-from pipelines.wire import clean_authors, find_dateline
+from pipelines.wire import clean_authors, find_dateline, normalise_agency
 from pipelines.wirerules import clean_text
 
 EXTRACTOR_NAME = "trafilatura"
@@ -82,6 +83,22 @@ def _split_authors(author: str | None) -> tuple[str, ...]:
         return ()
     names = (re.sub(r"\s+", " ", _HANDLE.sub("", a)).strip(" ,") for a in author.split(";"))
     return tuple(dict.fromkeys(n for n in names if n))
+
+
+# The libraries log a page they cannot read at ERROR ("empty HTML tree"); the pipeline
+# counts that page under a reason instead, so their messages are only noise in a run.
+for _noisy in ("trafilatura", "readability", "htmldate", "courlan"):
+    logging.getLogger(_noisy).setLevel(logging.CRITICAL)
+
+
+_GENERIC_CREDIT_WORDS = frozenset({"news", "the", "daily", "online", "times", "post", "report"})
+
+
+def _names_the_site(credit: str, sitename: str | None, url: str) -> bool:
+    """Tell whether an unknown dateline credit names the publishing site itself."""
+    words = {w for w in re.findall(r"[a-z]+", credit.lower()) if w not in _GENERIC_CREDIT_WORDS}
+    site = f"{sitename or ''} {urlsplit(url).hostname or ''}".lower()
+    return bool(words) and any(word in site for word in words)
 
 
 def _strip_site_suffix(title: str | None, sitename: str | None) -> str | None:
@@ -345,6 +362,9 @@ def extract_article(html: str, url: str) -> Extraction:
         raise ExtractionRejected("too_short", f"{words} words < {MIN_WORDS}")
     page = _page_metadata(tree, url)
     dateline = find_dateline(text)
+    agency = dateline.agency
+    if agency and normalise_agency(agency) is None and _names_the_site(agency, sitename, url):
+        agency = None  # "LAHORE, (Ledger News - ...)": the outlet crediting itself, not a wire
     language = doc.language or page.get("language")
     return Extraction(
         title=title,
@@ -355,7 +375,7 @@ def extract_article(html: str, url: str) -> Extraction:
         language=language.lower() if language else None,
         sitename=sitename,
         canonical_url=page.get("canonical_url") or None,
-        wire_agency=dateline.agency or byline_agency,
+        wire_agency=agency or byline_agency,
         wire_dateline=dateline.place,
     )
 

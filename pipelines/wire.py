@@ -64,7 +64,7 @@ _PLACE = r"[A-Z][A-Z.'’\-]+(?:\s+[A-Z][A-Z.'’\-]*)*(?:,\s*[A-Z][\w.'’\-]*(
 # An optional short date between the place and the credit: "Feb 20", "March 3", "Feb. 20".
 _DATE = r"[A-Z][a-z]{2,8}\.?\s+\d{1,2}"
 _DATELINE = re.compile(
-    rf"^\s*(?P<place>{_PLACE}?)(?:,\s*(?P<date>{_DATE}))?\s*\((?P<credit>[^()]{{1,80}})\)"
+    rf"^\s*(?P<place>{_PLACE}?)(?:,\s*(?P<date>{_DATE}))?,?\s*\((?P<credit>[^()]{{1,80}})\)"
     rf"\s*(?P<sep>\.?[-–—:]{{1,2}}|(?=[A-Z\"“]))"
 )
 # "(Reuters) — The ...": a republisher that cut the place but kept the credit.

@@ -322,7 +322,7 @@ def test_regional_pages_have_their_furniture(site: DemoSite, bodies: Bodies) -> 
 
 def test_reject_pages(site: DemoSite, bodies: Bodies) -> None:
     reasons = {reject.reason: reject for reject in site.rejects}
-    assert set(reasons) == {"http_404", "no_text"}
+    assert set(reasons) == {"http_404", "video_only"}
     for reject in site.rejects:
         status, content_type, _ = bodies[reject.url]
         assert status == reject.status
@@ -330,7 +330,7 @@ def test_reject_pages(site: DemoSite, bodies: Bodies) -> None:
         listing = site.sources[reject.outlet].start_urls[0]
         hrefs = lxml_html.fromstring(bodies[listing][2]).xpath("//a/@href")
         assert urlsplit(reject.url).path in hrefs
-    video = lxml_html.fromstring(bodies[reasons["no_text"].url][2])
+    video = lxml_html.fromstring(bodies[reasons["video_only"].url][2])
     assert video.xpath("//video")
     assert not [p for p in video.xpath("//p/text()") if len(p.split()) > 10]
 

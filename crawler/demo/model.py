@@ -49,7 +49,7 @@ class DemoReject:
     outlet: str
     url: str
     status: int
-    reason: str  # http_404 (the fetch fails), no_text (a video page with no body text)
+    reason: str  # http_404 (the fetch fails), video_only (a video page with no body text)
 
 
 @dataclass(frozen=True, slots=True)

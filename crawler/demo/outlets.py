@@ -879,7 +879,7 @@ class MetroObserver(Outlet):
         for path, (heading, content) in self.static_pages.items():
             self._serve_html(build, path, "page", self.render_page(path, heading, content))
         self._serve_html(build, self.video_path, "reject", self._video_page())
-        build.rejects.append(DemoReject(self.name, self.url(self.video_path), 200, "no_text"))
+        build.rejects.append(DemoReject(self.name, self.url(self.video_path), 200, "video_only"))
         feed = discovery.atom(
             "Metro Observer",
             "tag:metroobserver.example,2026:feed",
