@@ -1,0 +1,84 @@
+"""SIGTERM mid-run: in-flight writes finish, the summary says interrupted, nothing is lost."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from crawler.loopback import LoopbackServer, Resource
+from tests.support import (
+    DEV_SET,
+    FAST_CRAWL,
+    ROOT,
+    archive_objects,
+    dev_pages,
+    load_json,
+    rss,
+    run_cli,
+    write_config,
+)
+
+pytestmark = pytest.mark.skipif(not DEV_SET.exists(), reason="shared/data/extraction-dev missing")
+PAGES = 12
+
+
+class Slow:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def __call__(self, path: str, headers: Mapping[str, str]) -> Resource:
+        time.sleep(0.5)
+        return Resource(self.body, "text/html")
+
+
+def test_sigterm_stops_cleanly_and_the_next_run_finishes_the_job(tmp_path: Path) -> None:
+    server = LoopbackServer()
+    server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", "text/plain")
+    for number, body in enumerate(list(dev_pages().values())[:PAGES]):
+        server.routes[f"/news/{number}.html"] = Slow(body)
+    with server.running():
+        server.routes["/feed.xml"] = Resource(
+            rss((server.url(f"/news/{n}.html"), None) for n in range(PAGES)), "text/xml"
+        )
+        config = write_config(
+            tmp_path / "sources.yaml",
+            [{"name": "wire", "feeds": [server.url("/feed.xml")]}],
+            allow_private_addresses=True,
+        )
+        archive = tmp_path / "archive"
+        args = ["crawl", "--config", str(config), "--archive", str(archive), *FAST_CRAWL]
+        slow = ["-s", "CONCURRENT_REQUESTS=1", "-s", "AUTOTHROTTLE_ENABLED=False"]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "crawler", *args, *slow, "--summary", str(tmp_path / "1.json")],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while len(archive_objects(archive, "articles")) < 2:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "nothing archived in time"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=60)
+        assert process.returncode == 1, err
+        first = load_json(tmp_path / "1.json")
+        assert first["status"] == "interrupted"
+        archived_first = first["articles_archived"]
+        assert 2 <= archived_first < PAGES, err[-3000:]
+        assert len(archive_objects(archive, "articles")) == archived_first
+        assert not (archive / "_state" / "lock.json").exists()
+
+        second = run_cli([*args, "--summary", str(tmp_path / "2.json")])
+        assert second.status == 0, second.stderr
+        summary = load_json(tmp_path / "2.json")
+        assert summary["skipped"] == archived_first
+        assert summary["articles_archived"] == PAGES - archived_first
+        assert len(archive_objects(archive, "articles")) == PAGES
