@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from crawler import __version__, evaluate
 from crawler.run import (
@@ -18,6 +20,7 @@ from crawler.run import (
     run_crawl,
 )
 from crawler.sources import ConfigError, load_config
+from pipelines.daterange import DateRange, DateRangeError, parse_day
 
 DEFAULT_CONFIG = "sources.yaml"
 DEMO_ARCHIVE = "./archive"
@@ -73,6 +76,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="re-fetch archived articles; a changed text is stored as a new version",
     )
 
+    backfill = commands.add_parser(
+        "backfill", help="fill the archive with one source's history through the same pipeline"
+    )
+    _add_crawl_options(backfill)
+    backfill.add_argument("--source", required=True, metavar="NAME", help="the source to fill")
+    backfill.add_argument("--since", metavar="DATE", help="first day, YYYY-MM-DD (UTC)")
+    backfill.add_argument("--until", metavar="DATE", help="last day, YYYY-MM-DD (UTC)")
+    backfill.add_argument(
+        "--urls", metavar="FILE", help="fetch exactly these URLs (one a line; - for stdin)"
+    )
+
     sources = commands.add_parser("sources", help="validate the config and list sources")
     sources.add_argument("--config", default=DEFAULT_CONFIG)
 
@@ -99,6 +113,56 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             settings=_settings(args.settings),
             verbose=args.verbose,
             refresh=args.refresh,
+        )
+    )
+
+
+def read_urls(name: str) -> list[str]:
+    """Read a --urls file (or standard input): one URL a line, blanks and # comments skipped."""
+    try:
+        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+    except OSError as err:
+        raise RunError(f"cannot read --urls {name}: {err.strerror}", EXIT_USAGE) from err
+    urls = []
+    for number, line in enumerate(text.splitlines(), 1):
+        url = line.strip()
+        if not url or url.startswith("#"):
+            continue
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise RunError(
+                f"--urls {name} line {number}: {url!r} is not an http(s) URL", EXIT_USAGE
+            )
+        urls.append(url)
+    if not urls:
+        raise RunError(f"--urls {name} lists no URL", EXIT_USAGE)
+    return urls
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """Fill one source's history: by date range, or exactly the listed URLs."""
+    try:
+        since = parse_day(args.since, "--since") if args.since else None
+        until = parse_day(args.until, "--until") if args.until else None
+        DateRange(since, until)
+    except DateRangeError as err:
+        raise RunError(str(err), EXIT_USAGE) from err
+    urls = read_urls(args.urls) if args.urls else []
+    settings = {
+        **_settings(args.settings),
+        "WIREARCHIVE_MODE": "backfill",
+        "WIREARCHIVE_SINCE": since.isoformat() if since else None,
+        "WIREARCHIVE_UNTIL": until.isoformat() if until else None,
+        "WIREARCHIVE_URLS": urls,
+    }
+    return run_crawl(
+        RunRequest(
+            config=load_config(args.config),
+            sources=[args.source],
+            archive=args.archive,
+            summary_path=args.summary,
+            settings=settings,
+            verbose=args.verbose,
         )
     )
 
@@ -145,6 +209,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "crawl": cmd_crawl,
+    "backfill": cmd_backfill,
     "sources": cmd_sources,
     "demo": cmd_demo,
     "eval-extraction": evaluate.run,

@@ -22,6 +22,10 @@ WIREARCHIVE_RETRY_BACKOFF_BASE = 1.0
 WIREARCHIVE_RETRY_MAX_DELAY = 60.0
 WIREARCHIVE_LIMIT = 0  # maximum article pages requested per run; 0: no limit
 WIREARCHIVE_PROGRESS_INTERVAL = 10.0  # seconds between progress lines
+WIREARCHIVE_MODE = "crawl"  # or "backfill": full documents, date range, no validators saved
+WIREARCHIVE_SINCE = None  # backfill: YYYY-MM-DD, inclusive, UTC
+WIREARCHIVE_UNTIL = None
+WIREARCHIVE_URLS: list[str] = []  # backfill --urls: exactly these article pages
 WIREARCHIVE_REFRESH = False  # True: re-fetch archived articles, store changed texts as revisions
 WIREARCHIVE_NEAR_WINDOW_DAYS = 30.0  # near-duplicates are looked for among this recent window
 

@@ -181,6 +181,14 @@ class RunSummary:
             finished_at=datetime.now(UTC),
             close_reason=reason,
         )
+        settings = self.crawler.settings
+        summary["mode"] = settings.get("WIREARCHIVE_MODE") or "crawl"
+        if summary["mode"] == "backfill":
+            summary["range"] = {
+                "since": settings.get("WIREARCHIVE_SINCE"),
+                "until": settings.get("WIREARCHIVE_UNTIL"),
+                "urls": len(settings.getlist("WIREARCHIVE_URLS")),
+            }
         try:
             await asyncio.to_thread(
                 open_store(uri).put,

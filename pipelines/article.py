@@ -11,6 +11,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
+from pipelines.daterange import DateRange
 from pipelines.encoding import decode_html
 from pipelines.extract import EXTRACTOR_NAME, EXTRACTOR_VERSION, ExtractionRejected, extract_article
 from pipelines.items import Article, Page
@@ -63,6 +64,13 @@ def build_article(page: Page) -> Article:
     )
 
 
+def check_published(article: Article, wanted: DateRange) -> None:
+    """Reject an undated listing's page whose own publication date is out of a backfill's range."""
+    if not wanted.contains_iso(article.published):
+        found = article.published or "no publication date"
+        raise ExtractionRejected("out_of_range", f"{found} is outside the backfill range")
+
+
 class ExtractPipeline:
     """Extract each Page off the reactor; count and drop pages that hold no article."""
 
@@ -88,7 +96,10 @@ class ExtractPipeline:
             return item
         try:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self.executor, build_article, item)
+            article = await loop.run_in_executor(self.executor, build_article, item)
+            if item.published_range is not None:
+                check_published(article, DateRange(*item.published_range))
+            return article
         except ExtractionRejected as rejected:
             self.stats.inc_value(f"rejected/{rejected.reason}")
             self.stats.inc_value(f"source/{item.source}/rejected")

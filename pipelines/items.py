@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 SCHEMA_VERSION = 1
+# Request meta: (since, until) a page with no listed date must have been published in.
+PUBLISHED_RANGE_META = "wirearchive_published_range"
 
 
 @dataclass(slots=True)
@@ -26,6 +28,7 @@ class Page:
     requested_url: str | None = None  # before redirects, when they happened
     listed_date: datetime | None = None  # from the feed or sitemap that led here
     listed_in: str | None = None  # the feed, sitemap or listing page that led here
+    published_range: tuple[date | None, date | None] | None = None  # backfill, undated pages
 
     def header(self, name: str) -> str | None:
         """Return the first response header called ``name`` (any case), or None."""

@@ -14,6 +14,7 @@ from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.python.failure import Failure
 
+from crawler.backfill import sitemap_period
 from crawler.feeds import Link, parse_feed
 from crawler.incremental import ARTICLE_META
 from crawler.middlewares import RAW_META_KEY
@@ -21,7 +22,8 @@ from crawler.outcomes import failure_reason, is_transient
 from crawler.sitemaps import BodyTooLarge, gunzip_bounded, parse_sitemap
 from crawler.sources import Config, Source, load_config
 from pipelines.crawlstate import CrawlState
-from pipelines.items import Page
+from pipelines.daterange import DateRange, parse_day
+from pipelines.items import PUBLISHED_RANGE_META, Page
 from pipelines.keys import DEFAULT_ARCHIVE
 
 # Discovery documents outrank articles so new links are known early in a run.
@@ -51,6 +53,9 @@ class WireSpider(scrapy.Spider):
         self.archive_uri = DEFAULT_ARCHIVE
         self.limit = 0  # 0: no limit on article requests per run
         self.article_requests = 0
+        self.backfill = False  # a one-off history fill: --since/--until, or --urls
+        self.range = DateRange()
+        self.urls: list[str] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> WireSpider:
@@ -68,10 +73,23 @@ class WireSpider(scrapy.Spider):
             settings.get("WIREARCHIVE_ARCHIVE") or spider.config.archive or DEFAULT_ARCHIVE
         )
         spider.limit = settings.getint("WIREARCHIVE_LIMIT")
+        spider.backfill = settings.get("WIREARCHIVE_MODE") == "backfill"
+        since, until = settings.get("WIREARCHIVE_SINCE"), settings.get("WIREARCHIVE_UNTIL")
+        spider.range = DateRange(
+            parse_day(since, "--since") if since else None,
+            parse_day(until, "--until") if until else None,
+        )
+        spider.urls = settings.getlist("WIREARCHIVE_URLS")
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """Request every feed, sitemap and listing page of the selected sources."""
+        if self.urls:
+            # backfill --urls: exactly these pages, as the one named source.
+            source = self.sources[0]
+            for url in self.urls:
+                yield self._article_request(url, source.name, None, "urls", check_date=False)
+            return
         for source in self.sources:
             for requests in (
                 self._discovery(source, source.feeds, self.parse_feed),
@@ -96,8 +114,8 @@ class WireSpider(scrapy.Spider):
         # Conditional GET: an unchanged feed answers 304 and costs nothing. Listing pages
         # are not asked: their links change without their validators saying so.
         headers = {}
-        # --refresh must see every listed article, so it asks for the documents whole.
-        if callback != self.parse_listing and not self.state.refresh:
+        # --refresh and backfills must see every listed article: they ask for documents whole.
+        if callback != self.parse_listing and not (self.state.refresh or self.backfill):
             etag, modified = self.state.index.validators(url)
             if etag:
                 headers["If-None-Match"] = etag
@@ -120,7 +138,8 @@ class WireSpider(scrapy.Spider):
             self._count(f"source/{response.meta['source']}/not_modified")
             return True
         etag, modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
-        if etag or modified:
+        # A backfill saves no validators: it skipped out-of-range links a cron run needs.
+        if (etag or modified) and not self.backfill:
             self.state.validators[response.url] = (
                 etag.decode("latin-1") if etag else None,
                 modified.decode("latin-1") if modified else None,
@@ -150,17 +169,35 @@ class WireSpider(scrapy.Spider):
             self.article_requests += new
             self._count("discovery/article_links")
             self._count(f"source/{source.name}/links")
-            yield scrapy.Request(
-                link.url,
-                callback=self.parse_article,
-                errback=self.on_article_error,
-                meta={
-                    "source": source.name,
-                    "listed_date": link.date,
-                    "listed_in": response.url,
-                    ARTICLE_META: True,
-                },
+            in_range = self.range.contains(link.date)
+            if in_range is False:
+                self._count("backfill/out_of_range")
+                continue
+            yield self._article_request(
+                link.url, source.name, link.date, response.url, check_date=in_range is None
             )
+
+    def _article_request(
+        self,
+        url: str,
+        source: str,
+        listed_date: datetime | None,
+        listed_in: str,
+        *,
+        check_date: bool,
+    ) -> scrapy.Request:
+        meta: dict[str, Any] = {
+            "source": source,
+            "listed_date": listed_date,
+            "listed_in": listed_in,
+            ARTICLE_META: True,
+        }
+        if check_date and not self.range.open:
+            # No listed date: the page is kept only if its own publication date is in range.
+            meta[PUBLISHED_RANGE_META] = (self.range.since, self.range.until)
+        return scrapy.Request(
+            url, callback=self.parse_article, errback=self.on_article_error, meta=meta
+        )
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """Follow the article links of an RSS or Atom feed."""
@@ -187,8 +224,20 @@ class WireSpider(scrapy.Spider):
             # An index may stay unchanged while its children change: always read it whole.
             self.state.validators.pop(response.url, None)
         for child in parsed.sitemaps:
+            if not self._sitemap_in_range(child):
+                self._count("backfill/sitemaps_skipped")
+                continue
             yield self._discovery_request(child.url, response.meta["source"], self.parse_sitemap)
         yield from self._articles(response, parsed.pages)
+
+    def _sitemap_in_range(self, child: Link) -> bool:
+        if self.range.open:
+            return True
+        # Modified before the range starts: nothing in it can be published within it.
+        if child.date is not None and self.range.since and child.date.date() < self.range.since:
+            return False
+        period = sitemap_period(child.url)
+        return period is None or self.range.overlaps(*period)
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         """Follow the links of a listing page that the source's allow/deny rules accept."""
@@ -228,6 +277,7 @@ class WireSpider(scrapy.Spider):
             protocol=response.protocol or "HTTP/1.1",
             ip_address=str(response.ip_address) if response.ip_address else None,
             requested_url=redirects[0],
+            published_range=response.meta.get(PUBLISHED_RANGE_META),
             listed_date=response.meta.get("listed_date"),
             listed_in=response.meta.get("listed_in"),
         )
