@@ -216,6 +216,7 @@ class Progress:
         self.interval = interval
         self.out = out
         self.started = time.monotonic()
+        self.drawn = False  # a bar is on the terminal line: end it before the summary
         self.task = LoopingCall(self.report)
 
     @classmethod
@@ -238,17 +239,50 @@ class Progress:
         """Stop the periodic report."""
         if self.task.running:
             self.task.stop()
+        if self.drawn:
+            self.out.write("\n")
+            self.out.flush()
 
     def report(self) -> None:
-        """Write one progress line."""
+        """Write the progress: a bar redrawn in place on a terminal, else one line."""
         assert self.crawler.stats is not None
-        stats = self.crawler.stats.get_stats()
-        pages = int(stats.get("pages/fetched", 0))
-        elapsed = max(time.monotonic() - self.started, 1e-9)
-        rejected = sum(_prefixed(stats, "rejected/").values())
-        self.out.write(
-            f"progress: {pages} pages fetched, {stats.get('archive/stored', 0)} archived, "
-            f"{stats.get('archive/unchanged', 0)} already archived, {rejected} rejected, "
-            f"{pages / elapsed:.1f} pages/s\n"
-        )
+        line = progress_line(self.crawler.stats.get_stats(), time.monotonic() - self.started)
+        if self.out.isatty():
+            self.out.write(f"\r\x1b[K{line}")
+            self.drawn = True
+        else:
+            self.out.write(f"progress: {line}\n")
         self.out.flush()
+
+
+BAR_WIDTH = 24
+
+
+def progress_line(stats: Mapping[str, Any], elapsed: float) -> str:
+    """Return the progress of a run: a bar over the links found so far, counts, rate, ETA."""
+    pages = int(stats.get("pages/fetched", 0))
+    found = int(stats.get("discovery/article_links", 0))
+    done = pages + sum(
+        int(stats.get(key, 0))
+        for key in (
+            "incremental/skipped",
+            "incremental/aliases",
+            "backfill/out_of_range",
+            "dupefilter/filtered",  # the same link listed twice is fetched once
+        )
+    )
+    done += int(stats.get("rejected/blocked_address", 0)) + int(stats.get("rejected/robots_txt", 0))
+    rate = pages / elapsed if elapsed > 0 else 0.0
+    rejected = sum(_prefixed(stats, "rejected/").values())
+    counts = (
+        f"{pages} fetched, {stats.get('archive/stored', 0)} archived, "
+        f"{sum(_prefixed(stats, 'dedup/').values())} duplicates, "
+        f"{stats.get('incremental/skipped', 0)} skipped, {rejected} rejected, {rate:.1f} pages/s"
+    )
+    if found <= 0:
+        return counts
+    share = min(done / found, 1.0)
+    filled = round(share * BAR_WIDTH)
+    remaining = max(found - done, 0)
+    eta = f"ETA {remaining / rate:.0f}s" if rate > 0 and remaining else "ETA -"
+    return f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done}/{found} · {counts} · {eta}"

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crawler.summary import build_summary, format_summary, new_run_id
+from crawler.summary import build_summary, format_summary, new_run_id, progress_line
 
 START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
@@ -76,3 +76,32 @@ def test_run_ids_sort_by_time_and_differ() -> None:
     assert early < late
     assert early.startswith("20261125T100000Z-")
     assert new_run_id(START) != new_run_id(START)
+
+
+@pytest.mark.parametrize(
+    ("stats", "elapsed", "expected"),
+    [
+        ({}, 1.0, "0 fetched, 0 archived, 0 duplicates, 0 skipped, 0 rejected, 0.0 pages/s"),
+        (
+            {
+                "discovery/article_links": 40,
+                "pages/fetched": 10,
+                "archive/stored": 8,
+                "dedup/near": 1,
+                "rejected/http_404": 1,
+                "incremental/skipped": 10,
+            },
+            5.0,
+            "[############............] 20/40 · 10 fetched, 8 archived, 1 duplicates, "
+            "10 skipped, 1 rejected, 2.0 pages/s · ETA 10s",
+        ),
+        (
+            {"discovery/article_links": 4, "pages/fetched": 4, "archive/stored": 4},
+            2.0,
+            "[########################] 4/4 · 4 fetched, 4 archived, 0 duplicates, "
+            "0 skipped, 0 rejected, 2.0 pages/s · ETA -",
+        ),
+    ],
+)
+def test_progress_line(stats: dict[str, int], elapsed: float, expected: str) -> None:
+    assert progress_line(stats, elapsed) == expected

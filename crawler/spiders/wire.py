@@ -88,6 +88,7 @@ class WireSpider(scrapy.Spider):
             # backfill --urls: exactly these pages, as the one named source.
             source = self.sources[0]
             for url in self.urls:
+                self._count("discovery/article_links")
                 yield self._article_request(url, source.name, None, "urls", check_date=False)
             return
         for source in self.sources:
