@@ -18,6 +18,7 @@ from crawler.run import (
     fail,
     parse_setting,
     run_crawl,
+    run_reextract,
 )
 from crawler.sources import ConfigError, load_config
 from pipelines.daterange import DateRange, DateRangeError, parse_day
@@ -87,6 +88,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--urls", metavar="FILE", help="fetch exactly these URLs (one a line; - for stdin)"
     )
 
+    again = commands.add_parser(
+        "reextract", help="re-run extraction from the archived raw records (no network)"
+    )
+    again.add_argument("--config", default=DEFAULT_CONFIG, help="sources file (./sources.yaml)")
+    again.add_argument("--archive", help="archive URI: a folder or s3://bucket/prefix")
+    again.add_argument("--source", action="append", default=[], metavar="NAME")
+    again.add_argument("--since", metavar="DATE", help="first day (article key date), YYYY-MM-DD")
+    again.add_argument("--until", metavar="DATE", help="last day, YYYY-MM-DD")
+    again.add_argument("--summary", metavar="PATH", help="also write the report here (JSON)")
+
     sources = commands.add_parser("sources", help="validate the config and list sources")
     sources.add_argument("--config", default=DEFAULT_CONFIG)
 
@@ -139,14 +150,27 @@ def read_urls(name: str) -> list[str]:
     return urls
 
 
-def cmd_backfill(args: argparse.Namespace) -> int:
-    """Fill one source's history: by date range, or exactly the listed URLs."""
+def date_range(args: argparse.Namespace) -> DateRange:
+    """Return the --since/--until range of a command; a bad value is a usage error."""
     try:
         since = parse_day(args.since, "--since") if args.since else None
         until = parse_day(args.until, "--until") if args.until else None
-        DateRange(since, until)
+        return DateRange(since, until)
     except DateRangeError as err:
         raise RunError(str(err), EXIT_USAGE) from err
+
+
+def cmd_reextract(args: argparse.Namespace) -> int:
+    """Re-extract archived articles from their raw records."""
+    return run_reextract(
+        load_config(args.config), args.archive, args.source, date_range(args), args.summary
+    )
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """Fill one source's history: by date range, or exactly the listed URLs."""
+    wanted = date_range(args)
+    since, until = wanted.since, wanted.until
     urls = read_urls(args.urls) if args.urls else []
     settings = {
         **_settings(args.settings),
@@ -210,6 +234,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 COMMANDS = {
     "crawl": cmd_crawl,
     "backfill": cmd_backfill,
+    "reextract": cmd_reextract,
     "sources": cmd_sources,
     "demo": cmd_demo,
     "eval-extraction": evaluate.run,

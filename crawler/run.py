@@ -5,8 +5,11 @@ from __future__ import annotations
 import sqlite3
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import AsyncCrawlerProcess
@@ -15,10 +18,12 @@ from scrapy.settings import Settings
 from crawler.sources import Config, ConfigError
 from crawler.spiders.wire import WireSpider
 from crawler.summary import RunSummary, format_summary, new_run_id
-from pipelines.keys import DEFAULT_ARCHIVE
+from pipelines.daterange import DateRange
+from pipelines.keys import DEFAULT_ARCHIVE, encode_json
 from pipelines.lock import LockHeld, LockLost, RunLock
-from pipelines.state import open_state
-from pipelines.stores import StoreError, open_store
+from pipelines.reextract import ReextractReport, article_keys_in, reextract
+from pipelines.state import open_state, sync_state
+from pipelines.stores import Store, StoreError, open_store
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -84,19 +89,14 @@ def crawl_settings(request: RunRequest, archive: str, run_id: str) -> Settings:
     return settings
 
 
-def run_crawl(request: RunRequest) -> int:
-    """Crawl once and return the exit status; print the summary on the terminal."""
-    try:
-        request.config.select(request.sources)
-    except ConfigError as err:  # a --source the config does not declare is a usage error
-        raise RunError(str(err), EXIT_USAGE) from err
-    archive = request.archive or request.config.archive or DEFAULT_ARCHIVE
+@contextmanager
+def locked_archive(archive: str, run_id: str) -> Iterator[Store]:
+    """Check the archive, hold its run lock (renewed meanwhile), and have its index ready."""
     store = open_store(archive)
     try:
         store.check()
     except StoreError as err:
         raise RunError(f"archive {archive} is unusable: {err}") from err
-    run_id = new_run_id()
     lock = RunLock(store, run_id)
     try:
         lock.acquire()
@@ -112,15 +112,37 @@ def run_crawl(request: RunRequest) -> int:
         except (StoreError, OSError, sqlite3.Error) as err:
             raise RunError(f"cannot open the index of archive {archive}: {err}") from err
         with LeaseKeeper(lock):
-            process = AsyncCrawlerProcess(crawl_settings(request, archive, run_id))
-            crawler = process.create_crawler(WireSpider)
-            process.crawl(crawler)
-            process.start()
+            yield store
     finally:
         try:
             lock.release()
         except StoreError as err:
             print(f"wirearchive: could not release the lock of {archive}: {err}", file=sys.stderr)
+
+
+def archive_of(request_archive: str | None, config: Config) -> str:
+    """Return the archive a command works on: --archive, else the config's, else ./archive."""
+    return request_archive or config.archive or DEFAULT_ARCHIVE
+
+
+def selected(config: Config, sources: Sequence[str]) -> tuple[str, ...]:
+    """Return the named sources' names; an undeclared name is a usage error."""
+    try:
+        return tuple(source.name for source in config.select(sources))
+    except ConfigError as err:
+        raise RunError(str(err), EXIT_USAGE) from err
+
+
+def run_crawl(request: RunRequest) -> int:
+    """Crawl once and return the exit status; print the summary on the terminal."""
+    selected(request.config, request.sources)
+    archive = archive_of(request.archive, request.config)
+    run_id = new_run_id()
+    with locked_archive(archive, run_id):
+        process = AsyncCrawlerProcess(crawl_settings(request, archive, run_id))
+        crawler = process.create_crawler(WireSpider)
+        process.crawl(crawler)
+        process.start()
     extension = next(
         (ext for ext in crawler.extensions.middlewares if isinstance(ext, RunSummary)), None
     )
@@ -129,6 +151,54 @@ def run_crawl(request: RunRequest) -> int:
     summary = extension.summary
     print(format_summary(summary, f"{archive.rstrip('/')}/{extension.summary_key}"))
     return EXIT_OK if summary["status"] == "ok" else EXIT_FAILED
+
+
+def run_reextract(
+    config: Config,
+    archive_arg: str | None,
+    sources: Sequence[str],
+    wanted: DateRange,
+    summary_path: str | None,
+) -> int:
+    """Re-extract archived articles from their raw records; never fetch. Print the report."""
+    names = selected(config, sources) if sources else ()
+    archive = archive_of(archive_arg, config)
+    run_id = new_run_id()
+    started = time.monotonic()
+    with locked_archive(archive, run_id) as store:
+        index = open_state(store)
+        try:
+            report = reextract(
+                store, index, article_keys_in(store, names, wanted), _reextract_progress
+            )
+        finally:
+            try:
+                sync_state(index, store)
+            finally:
+                index.close()
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
+    result = {"run_id": run_id, "archive": archive, **report.as_dict()}
+    result["elapsed_seconds"] = round(time.monotonic() - started, 3)
+    if summary_path:
+        Path(summary_path).write_bytes(encode_json(result))
+    print(
+        f"wirearchive reextract {run_id}: {report.seen} articles read, {report.changed} changed, "
+        f"{report.unchanged} unchanged, {report.newly_rejected} newly rejected, "
+        f"{report.now_duplicates} now duplicates, {report.unreadable} unreadable"
+    )
+    for key, reason in sorted(report.rejected.items()):
+        print(f"  rejected now ({reason}): {key}")
+    return EXIT_FAILED if report.unreadable else EXIT_OK
+
+
+def _reextract_progress(report: ReextractReport) -> None:
+    if report.seen % 50 == 0 or sys.stderr.isatty():
+        end = "\r" if sys.stderr.isatty() else "\n"
+        sys.stderr.write(
+            f"reextract: {report.seen} read, {report.changed} changed, "
+            f"{report.newly_rejected} newly rejected{end}"
+        )
 
 
 class LeaseKeeper:

@@ -149,6 +149,22 @@ class StateIndex:
             if version == 1:
                 self.near.add(article_id, key, text, time.time())
 
+    def replace_text(
+        self, article_id: str, key: str, content_sha256: str, fingerprint: str, text: str
+    ) -> None:
+        """Re-index an article whose text was re-extracted: new fingerprint and signature."""
+        with self._transaction():
+            self.conn.execute("DELETE FROM texts WHERE article_id = ?", (article_id,))
+            self.conn.execute(
+                "INSERT OR IGNORE INTO texts (hash, article_id) VALUES (?, ?)",
+                (text_hash(fingerprint), article_id),
+            )
+            self.conn.execute(
+                "UPDATE articles SET content_sha256 = ? WHERE article_id = ?",
+                (content_sha256, article_id),
+            )
+            self.near.add(article_id, key, text, time.time())
+
     def record_urls(self, urls: Iterable[str], article_id: str, kind: str) -> None:
         """Index URLs that lead to an archived article (duplicates, aliases)."""
         with self._transaction():

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import zlib
+from datetime import datetime
 from http import HTTPStatus
 from io import BytesIO
 from urllib.parse import urlsplit
 
+import brotli
+from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
@@ -68,3 +72,51 @@ def build_warc(page: Page) -> bytes:
     )
     writer.write_record(request)
     return out.getvalue()
+
+
+def read_warc(data: bytes, *, source: str, fetched_at: datetime) -> Page:
+    """Rebuild the Page a raw record was written from (for re-extraction, without fetching)."""
+    response = request = None
+    for record in ArchiveIterator(BytesIO(data)):
+        if record.rec_type == "response" and response is None:
+            body = record.raw_stream.read()
+            encoding = record.http_headers.get_header("Content-Encoding") or ""
+            response = (record, body, decode_content(body, encoding))
+        elif record.rec_type == "request" and request is None:
+            request = record
+            request.content_stream().read()
+    if response is None:
+        raise ValueError("no response record in the raw file")
+    record, body, content = response
+    headers = record.http_headers
+    original = {value.lower(): name.title() for name, value in RENAMED_HEADERS.items()}
+    return Page(
+        source=source,
+        url=record.rec_headers.get_header("WARC-Target-URI"),
+        status=int(headers.get_statuscode()),
+        body=body,
+        content=content,
+        request_headers=list(request.http_headers.headers) if request is not None else [],
+        response_headers=[(original.get(n.lower(), n), v) for n, v in headers.headers],
+        fetched_at=fetched_at,
+        protocol=headers.protocol or "HTTP/1.1",
+        ip_address=record.rec_headers.get_header("WARC-IP-Address"),
+    )
+
+
+def decode_content(body: bytes, content_encoding: str) -> bytes:
+    """Undo a Content-Encoding (gzip, deflate, br; applied in order), as the crawl's client did."""
+    data = body
+    for coding in reversed([c.strip().lower() for c in content_encoding.split(",") if c.strip()]):
+        if coding in ("gzip", "x-gzip"):
+            data = zlib.decompress(data, 16 + zlib.MAX_WBITS)
+        elif coding == "deflate":
+            try:
+                data = zlib.decompress(data)
+            except zlib.error:  # raw deflate, as some servers send it
+                data = zlib.decompress(data, -zlib.MAX_WBITS)
+        elif coding == "br":
+            data = brotli.decompress(data)
+        elif coding != "identity":
+            raise ValueError(f"unknown Content-Encoding {coding!r}")
+    return data
