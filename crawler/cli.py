@@ -7,6 +7,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from crawler import __version__, evaluate
@@ -43,6 +44,12 @@ def _add_crawl_options(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="NAME=VALUE",
         help="override a Scrapy or wirearchive setting (repeatable)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="extraction processes (default: one per core; 0: one thread in the crawl process)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
 
@@ -106,8 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(assignments: Sequence[str]) -> dict[str, str]:
-    return dict(parse_setting(assignment) for assignment in assignments)
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    settings: dict[str, Any] = dict(parse_setting(assignment) for assignment in args.settings)
+    if args.workers is not None:
+        if args.workers < 0:
+            raise RunError("--workers must be 0 or more", EXIT_USAGE)
+        settings["WIREARCHIVE_WORKERS"] = args.workers
+    return settings
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
@@ -121,7 +133,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             archive=args.archive,
             limit=args.limit,
             summary_path=args.summary,
-            settings=_settings(args.settings),
+            settings=_settings(args),
             verbose=args.verbose,
             refresh=args.refresh,
         )
@@ -173,7 +185,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     since, until = wanted.since, wanted.until
     urls = read_urls(args.urls) if args.urls else []
     settings = {
-        **_settings(args.settings),
+        **_settings(args),
         "WIREARCHIVE_MODE": "backfill",
         "WIREARCHIVE_SINCE": since.isoformat() if since else None,
         "WIREARCHIVE_UNTIL": until.isoformat() if until else None,

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import get_context
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -71,32 +74,49 @@ def check_published(article: Article, wanted: DateRange) -> None:
         raise ExtractionRejected("out_of_range", f"{found} is outside the backfill range")
 
 
+def extraction_executor(workers: int) -> Executor:
+    """Return where extraction runs: ``workers`` processes, or one thread when 0.
+
+    Never several threads: trafilatura evaluates module-level compiled lxml XPath objects,
+    which crash the process (SIGBUS) when two threads share them. Processes also put every
+    core to work, while the reactor keeps downloading and writing.
+    """
+    if workers <= 0:
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
+    # spawn, not fork: the reactor's threads and sockets must not be copied into workers.
+    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+
+
+def default_workers() -> int:
+    """Return the default number of extraction processes: one per core."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 class ExtractPipeline:
     """Extract each Page off the reactor; count and drop pages that hold no article."""
 
-    def __init__(self, stats: StatsCollector) -> None:
+    def __init__(self, stats: StatsCollector, workers: int = 0) -> None:
         self.stats = stats
-        # One extraction thread, never more: trafilatura evaluates module-level compiled
-        # lxml XPath objects, which crash the process (SIGBUS) when two threads share them.
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
+        self.workers = workers
+        self.executor = extraction_executor(workers)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
-        """Build from the crawler's stats."""
+        """Build from the crawler's stats and WIREARCHIVE_WORKERS (None: one per core)."""
         assert crawler.stats is not None
-        return cls(crawler.stats)
+        workers = crawler.settings.get("WIREARCHIVE_WORKERS")
+        return cls(crawler.stats, default_workers() if workers in (None, "") else int(workers))
 
     def close_spider(self, spider: Any = None) -> None:
-        """Let the extraction thread go."""
-        self.executor.shutdown(wait=True)
+        """Let the extraction workers go."""
+        self.executor.shutdown(wait=True, cancel_futures=True)
 
     async def process_item(self, item: Any) -> Any:
         """Return the Article extracted from a Page; pass anything else through."""
         if not isinstance(item, Page):
             return item
         try:
-            loop = asyncio.get_running_loop()
-            article = await loop.run_in_executor(self.executor, build_article, item)
+            article = await self._extract(item)
             if item.published_range is not None:
                 check_published(article, DateRange(*item.published_range))
             return article
@@ -104,3 +124,16 @@ class ExtractPipeline:
             self.stats.inc_value(f"rejected/{rejected.reason}")
             self.stats.inc_value(f"source/{item.source}/rejected")
             raise DropItem(f"{item.url}: {rejected.reason} {rejected}".strip()) from rejected
+
+    async def _extract(self, page: Page) -> Article:
+        loop = asyncio.get_running_loop()
+        executor = self.executor
+        try:
+            return await loop.run_in_executor(executor, build_article, page)
+        except BrokenProcessPool:
+            # A worker died (out of memory, a crash in a C library): count the pages it
+            # took down, start fresh workers once, and keep the run going.
+            if self.executor is executor:
+                executor.shutdown(wait=False, cancel_futures=True)
+                self.executor = extraction_executor(self.workers)
+            raise ExtractionRejected("extractor_crashed", "the extraction worker died") from None

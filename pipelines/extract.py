@@ -40,6 +40,10 @@ class ExtractionRejected(Exception):
         super().__init__(detail)
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[ExtractionRejected], tuple[str, str]]:
+        # Extraction runs in worker processes: the reason must survive the trip back.
+        return (ExtractionRejected, (self.reason, str(self)))
+
 
 @dataclass(frozen=True)
 class Extraction:
