@@ -18,6 +18,7 @@ import os
 import sqlite3
 import tempfile
 import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -251,16 +252,50 @@ def state_path(store: Store, cache: Path | None = None) -> Path:
     return (cache or cache_dir()) / digest / "index.sqlite3"
 
 
-def _remote_generation(store: Store) -> int:
+@dataclass(frozen=True)
+class Generation:
+    """Which copy of an archive's index a file is: the archive's instance, and a counter."""
+
+    instance: str | None
+    number: int
+
+
+def _remote_generation(store: Store) -> Generation | None:
     try:
-        return int(json.loads(store.get(GENERATION_KEY))["generation"])
+        marker = json.loads(store.get(GENERATION_KEY))
+        return Generation(marker.get("instance"), int(marker["generation"]))
     except KeyNotFound:
-        return 0
-    except (ValueError, KeyError, TypeError):
+        return None
+    except (ValueError, KeyError, TypeError, AttributeError):
         logger.warning(
             "unreadable %s in %s; treating the archive index as absent", GENERATION_KEY, store.uri
         )
-        return 0
+        return None
+
+
+def _local_generation(path: Path) -> Generation | None:
+    if not path.exists():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = dict(conn.execute("SELECT name, value FROM meta").fetchall())
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return Generation(None, -1)  # unreadable: replace it
+    return Generation(rows.get("instance"), int(rows.get("generation", 0)))
+
+
+def _stale_cache(local: Generation | None, remote: Generation | None) -> bool:
+    """Tell whether the local cache must give way to the archive's copy (or to nothing)."""
+    if local is None:
+        return False
+    if remote is None:
+        # The archive has no index: a cache that was synced to it once belongs to an archive
+        # that has since been emptied or replaced, so it would claim pages that are gone.
+        return local.instance is not None
+    return local.instance != remote.instance or local.number < remote.number
 
 
 def open_state(store: Store, cache: Path | None = None) -> StateIndex:
@@ -269,37 +304,32 @@ def open_state(store: Store, cache: Path | None = None) -> StateIndex:
     if store.local_path(STATE_KEY) is None:
         remote = _remote_generation(store)
         local = _local_generation(path)
-        if remote > max(local, 0):
-            logger.info("fetching the archive index (generation %d) from %s", remote, store.uri)
+        if _stale_cache(local, remote):
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            local = None
+        if remote is not None and local is None:
+            logger.info(
+                "fetching the archive index (generation %d) from %s", remote.number, store.uri
+            )
             data = store.get(STATE_KEY)
             path.parent.mkdir(parents=True, exist_ok=True)
-            for suffix in ("-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
             with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as temp:
                 temp.write(data)
             Path(temp.name).replace(path)
     return StateIndex(path)
 
 
-def _local_generation(path: Path) -> int:
-    if not path.exists():
-        return -1
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            row = conn.execute("SELECT value FROM meta WHERE name = 'generation'").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return -1
-    return int(row[0]) if row else 0
-
-
 def sync_state(index: StateIndex, store: Store) -> None:
     """Upload the index of a remote archive (a no-op for a local archive)."""
     if store.local_path(STATE_KEY) is not None:
         return
-    generation = max(_remote_generation(store), int(index.get_meta("generation") or 0)) + 1
+    remote = _remote_generation(store)
+    instance = index.get_meta("instance") or (remote.instance if remote else None)
+    if not instance:
+        instance = uuid.uuid4().hex
+        index.set_meta("instance", instance)
+    generation = max(remote.number if remote else 0, int(index.get_meta("generation") or 0)) + 1
     index.set_meta("generation", str(generation))
     with tempfile.TemporaryDirectory(dir=index.path.parent) as folder:
         copy = Path(folder) / "upload.sqlite3"
@@ -308,6 +338,7 @@ def sync_state(index: StateIndex, store: Store) -> None:
             STATE_KEY, copy.read_bytes(), content_type="application/vnd.sqlite3", overwrite=True
         )
     marker = {
+        "instance": instance,
         "generation": generation,
         "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }

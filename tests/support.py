@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ SHARED = ROOT.parent / "shared"
 DEV_SET = SHARED / "data" / "extraction-dev"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CLI_TIMEOUT = 180
+SESSION_CACHE = tempfile.mkdtemp(prefix="wirearchive-test-cache-")
 FAST_CRAWL = ["-s", "AUTOTHROTTLE_START_DELAY=0", "-s", "WIREARCHIVE_RETRY_BACKOFF_BASE=0.1"]
 
 
@@ -41,7 +43,8 @@ def run_cli(
     stdin: str | None = None,
 ) -> CliResult:
     """Run ``python -m crawler ARGS`` in a fresh process (a Twisted reactor runs once)."""
-    full_env = {**os.environ, **(env or {})}
+    # Each test session gets its own index cache, never the user's ~/.cache.
+    full_env = {**os.environ, "XDG_CACHE_HOME": SESSION_CACHE, **(env or {})}
     full_env["PYTHONPATH"] = str(ROOT)
     done = subprocess.run(
         [sys.executable, "-m", "crawler", *args],
