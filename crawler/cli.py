@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler import __version__, evaluate
+from crawler import __version__, evaluate, health, report, schedule
 from crawler.run import (
     EXIT_FAILED,
     EXIT_USAGE,
@@ -110,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("demo", help="crawl the bundled demo wire site into ./archive")
     evaluate.add_parser(commands)
+    schedule.add_parser(commands)
+    health.add_parser(commands)
+    report.add_parser(commands)
     return parser
 
 
@@ -250,6 +253,9 @@ COMMANDS = {
     "sources": cmd_sources,
     "demo": cmd_demo,
     "eval-extraction": evaluate.run,
+    "cron": schedule.run,
+    "health": health.run,
+    "stats": report.run,
 }
 
 

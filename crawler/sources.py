@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -36,7 +36,18 @@ class ConfigError(Exception):
 
 
 def _check_url(value: str) -> str:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an absolute http(s) URL") from None
+    if "@" in parts.netloc:
+        # Nothing secret is read from the config: a user:password@ URL would be logged
+        # with every request. The message names the host, never the credentials.
+        host = parts.netloc.rsplit("@", 1)[1]
+        raise ValueError(
+            f"a URL for {host!r} carries credentials (user:password@); "
+            "credentials in URLs are not supported"
+        )
     if parts.scheme not in SCHEMES or not parts.hostname:
         raise ValueError(f"{value!r} is not an absolute http(s) URL")
     return value
@@ -62,6 +73,18 @@ Url = Annotated[str, AfterValidator(_check_url)]
 Regex = Annotated[str, AfterValidator(_check_regex)]
 
 
+class _HealthModel(BaseModel):
+    """Per-source overrides of the health thresholds (see crawler/health.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    quiet_intervals: Annotated[float, Field(gt=0)] | None = None
+    history_runs: Annotated[int, Field(ge=1)] | None = None
+    min_new_per_run: Annotated[float, Field(ge=0)] | None = None
+    failing_runs: Annotated[int, Field(ge=1)] | None = None
+    min_history: Annotated[int, Field(ge=1)] | None = None
+
+
 class _SourceModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -73,6 +96,7 @@ class _SourceModel(BaseModel):
     deny: tuple[Regex, ...] = ()
     schedule: Annotated[str, AfterValidator(_check_cron)] | None = None
     language: str | None = None
+    health: _HealthModel | None = None
 
 
 class _ConfigModel(BaseModel):
@@ -95,6 +119,7 @@ class Source:
     deny: tuple[str, ...] = ()
     schedule: str | None = None
     language: str | None = None
+    health: dict[str, float] = field(default_factory=dict)  # threshold overrides
 
     def accepts(self, url: str) -> bool:
         """Tell whether an article URL matches an ``allow`` rule (if any) and no ``deny`` rule."""
@@ -196,7 +221,9 @@ def parse_config(data: Any, path: str) -> Config:
             )
         if any(s.name == model.name for s in sources):
             raise ConfigError(f"{path}: {label}: key 'name': declared twice")
-        sources.append(Source(**model.model_dump()))
+        fields = model.model_dump()
+        fields["health"] = {k: v for k, v in (fields["health"] or {}).items() if v is not None}
+        sources.append(Source(**fields))
     return Config(
         path=path,
         sources=tuple(sources),

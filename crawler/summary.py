@@ -18,6 +18,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet.task import LoopingCall
 
+from crawler.health import health_of_sources
 from pipelines.crawlstate import STATE_ATTRIBUTE, CrawlState
 from pipelines.keys import archive_uri, encode_json
 from pipelines.stores import StoreError, open_store
@@ -120,6 +121,9 @@ def format_summary(summary: Mapping[str, Any], summary_key: str | None = None) -
         ),
         ("archive", summary["archive"]),
     ]
+    for name, health in sorted(summary.get("health", {}).items()):
+        if health["status"] == "unhealthy":
+            rows.append(("UNHEALTHY", f"{name}: {health['reason']}"))
     if summary_key:
         rows.append(("summary", summary_key))
     head = (
@@ -183,6 +187,7 @@ class RunSummary:
         )
         settings = self.crawler.settings
         summary["mode"] = settings.get("WIREARCHIVE_MODE") or "crawl"
+        summary["health"] = await self._health(uri, spider, summary)
         if summary["mode"] == "backfill":
             summary["range"] = {
                 "since": settings.get("WIREARCHIVE_SINCE"),
@@ -206,6 +211,31 @@ class RunSummary:
             Path(self.summary_path).write_bytes(encode_json(summary))
         self.summary = summary
         logger.info("run summary\n%s", format_summary(summary, self.summary_key))
+
+    async def _health(
+        self, uri: str, spider: Spider, summary: dict[str, Any]
+    ) -> dict[str, dict[str, Any]]:
+        """Judge each crawled source against its history, this run included."""
+        sources = list(getattr(spider, "sources", ()))
+        thresholds = {source.name: source.health for source in sources if source.health}
+        try:
+            health = await asyncio.to_thread(
+                health_of_sources,
+                open_store(uri),
+                sources,
+                datetime.now(UTC),
+                thresholds=thresholds or None,
+                extra_runs=[summary],
+                max_runs=HEALTH_HISTORY_RUNS,
+            )
+        except StoreError as err:
+            logger.warning("could not read the run history for source health: %s", err)
+            return {}
+        return {name: item.to_json() for name, item in health.items()}
+
+
+# Runs read back for source health at the end of each run (one GET each on S3).
+HEALTH_HISTORY_RUNS = 60
 
 
 class Progress:

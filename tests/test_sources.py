@@ -41,6 +41,8 @@ BAD = [
     ({**one(feeds=FEED), "allow_private": True}, "key 'allow_private': unknown key"),
     ({**one(feeds=FEED), "allow_private_addresses": "yes"}, "'allow_private_addresses': expected"),
     ([1, 2], "expected a mapping with a 'sources' list"),
+    (one(feeds=FEED, health={"quiet": 3}), "key 'health.quiet': unknown key"),
+    (one(feeds=FEED, health={"failing_runs": 0}), "key 'health.failing_runs'"),
 ]
 
 
@@ -130,3 +132,8 @@ def test_unknown_source_lists_declared_names() -> None:
     config = parse_config(one(feeds=FEED), "s.yaml")
     with pytest.raises(ConfigError, match=r"no source named 'other' \(declared: wire\)"):
         config.select(["other"])
+
+
+def test_health_thresholds_per_source() -> None:
+    config = parse_config(one(feeds=FEED, health={"quiet_intervals": 5, "failing_runs": 3}), "s")
+    assert config.sources[0].health == {"quiet_intervals": 5.0, "failing_runs": 3}
