@@ -1,6 +1,7 @@
 """Near-duplicate detection: accuracy on syndicated variants, and the index's cost at scale.
 
-Usage: python benchmarks/dedup.py [--data DEV_SET_DIR] [--max N] [--seed S]
+Usage: python benchmarks/dedup.py [--data DEV_SET_DIR] [--max N] [--seed S] [--seeds K]
+       [--skip-accuracy]
 
 Part 1 builds a labelled set of pairs from the 65 real articles of the extraction dev set:
 positives are syndicated variants generated the way outlets edit wire copy (seeded, so
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import resource
@@ -159,8 +159,8 @@ def build_pairs(bodies: list[str], seed: int) -> list[Pair]:
         for lead in (1, 2):
             if len(paras) <= lead:
                 continue
-            other = paragraphs(bodies[rng.choice([j for j in range(n) if j != i])])
-            for kind, new in (("follow-up", other), ("follow-up-short", other[:3])):
+            others = paragraphs(bodies[rng.choice([j for j in range(n) if j != i])])
+            for kind, new in (("follow-up", others), ("follow-up-short", others[:3])):
                 follow = "\n\n".join(paras[:lead] + new)
                 pairs.append(Pair(body, follow, False, kind))
                 pairs.append(Pair(variants[i][0], follow, False, kind))
@@ -198,7 +198,11 @@ def exact_scores(pairs: list[Pair], n: int) -> Scores:
     for pair in pairs:
         a, b = shingles(pair.a), shingles(pair.b)
         if a is None or b is None:
-            js.append(0.0), cs.append(0.0), valid.append(False), total.append(2), smaller.append(1)
+            js.append(0.0)
+            cs.append(0.0)
+            valid.append(False)
+            total.append(2)
+            smaller.append(1)
             continue
         inter = len(a & b)
         js.append(inter / len(a | b))
@@ -216,54 +220,65 @@ def exact_scores(pairs: list[Pair], n: int) -> Scores:
     )
 
 
-def binomial_tails(p: np.ndarray, k: int) -> np.ndarray:
-    """Return P(Binomial(k, p_i) >= c) for every pair i and c = 0..k (shape len(p) x k+1)."""
-    c = np.arange(k + 1)
-    log_comb = np.array(
-        [math.lgamma(k + 1) - math.lgamma(i + 1) - math.lgamma(k - i + 1) for i in c]
-    )
-    q = np.clip(p, 1e-12, 1 - 1e-12)[:, None]
-    pmf = np.exp(log_comb + c * np.log(q) + (k - c) * np.log1p(-q))
-    return np.cumsum(pmf[:, ::-1], axis=1)[:, ::-1]
-
-
-def expected(
-    exact: Scores, tails: np.ndarray, jm: float, cm: float, fl: float
-) -> tuple[float, float]:
-    """Expected false merges and recall when MinHash (k = tails.shape[1] - 1) estimates J.
-
-    The rule is a threshold on the estimated J for each pair (C is computed from J and the
-    set sizes: C >= cm iff J >= cm m / (S - cm m)), and k J_est ~ Binomial(k, J_true).
-    """
-    assert exact.total is not None and exact.smaller is not None
-    k = tails.shape[1] - 1
-    s, m = exact.total, exact.smaller
-    via_c = np.where(s - cm * m > 0, cm * m / np.maximum(s - cm * m, 1e-9), 2.0)
-    threshold = np.minimum(jm, np.maximum(fl, via_c))
-    need = np.clip(np.ceil(threshold * k - 1e-9).astype(int), 0, k)
-    p_match = tails[np.arange(len(need)), need] * exact.valid
-    return float(p_match[~exact.same].sum()), float(p_match[exact.same].mean())
-
-
-def minhash_scores(pairs: list[Pair], n: int, num_perm: int) -> Scores:
+def minhash_scores(pairs: list[Pair], n: int, bins: int, seed: int = neardup.SEED) -> Scores:
+    """The estimates behind the decision, with signatures made with this hash seed."""
     cache: dict[str, Signature | None] = {}
 
     def sig(text: str) -> Signature | None:
         if text not in cache:
-            cache[text] = signature_of(text, n=n, num_perm=num_perm)
+            cache[text] = signature_of(text, n=n, bins=bins, seed=seed)
         return cache[text]
 
     js, cs, valid = [], [], []
     for pair in pairs:
         a, b = sig(pair.a), sig(pair.b)
         if a is None or b is None:
-            js.append(0.0), cs.append(0.0), valid.append(False)
+            js.append(0.0)
+            cs.append(0.0)
+            valid.append(False)
             continue
         result = compare(a, b)
         js.append(result.jaccard)
         cs.append(result.containment)
         valid.append(True)
     return Scores(np.array(js), np.array(cs), np.array(valid), np.array([p.same for p in pairs]))
+
+
+@dataclass
+class SeedRuns:
+    """Estimates over many hash seeds for the pairs near the decision boundary.
+
+    Only pairs that some seed could decide differently are re-estimated: negatives with a
+    true J > 0.2 and positives with a true J < 0.75 (the estimator's standard error is
+    <= 0.04, so the others are always refused / accepted; they count as such).
+    """
+
+    jaccard: np.ndarray  # seeds x boundary pairs
+    containment: np.ndarray
+    same: np.ndarray  # boundary pairs
+    sure_positives: int  # positives outside the boundary set
+    positives: int
+
+    def expected(self, jm: float, cm: float, fl: float) -> tuple[float, float]:
+        """Expected false merges and recall over the seeds."""
+        match = (self.jaccard >= jm) | ((self.containment >= cm) & (self.jaccard >= fl))
+        fp = float(match[:, ~self.same].sum(axis=1).mean())
+        tp = float(match[:, self.same].sum(axis=1).mean())
+        return fp, (self.sure_positives + tp) / self.positives
+
+
+def seed_runs(pairs: list[Pair], exact: Scores, n: int, bins: int, seeds: int) -> SeedRuns:
+    boundary = exact.valid & np.where(exact.same, exact.jaccard < 0.75, exact.jaccard > 0.2)
+    chosen = [p for p, keep in zip(pairs, boundary, strict=True) if keep]
+    runs = [minhash_scores(chosen, n, bins, seed=1000 + i) for i in range(seeds)]
+    same = exact.same & exact.valid
+    return SeedRuns(
+        np.stack([r.jaccard for r in runs]),
+        np.stack([r.containment for r in runs]),
+        exact.same[boundary],
+        int(np.sum(same & ~boundary)),
+        int(np.sum(exact.same)),
+    )
 
 
 def decide(s: Scores, jm: float, cm: float, floor: float) -> np.ndarray:
@@ -280,23 +295,30 @@ def prf(s: Scores, predicted: np.ndarray) -> tuple[float, float, int]:
 CHOSEN = (neardup.JACCARD_MATCH, neardup.CONTAINMENT_MATCH, neardup.JACCARD_FLOOR)
 
 
-def accuracy(bodies: list[str], seed: int) -> None:
+def accuracy(bodies: list[str], seed: int, seeds: int) -> None:
     pairs = build_pairs(bodies, seed)
     kinds = sorted({p.kind for p in pairs})
     positives = sum(p.same for p in pairs)
     print(f"== Part 1: accuracy on {len(pairs)} labelled pairs from {len(bodies)} articles")
     print(f"   {positives} near-duplicate pairs, {len(pairs) - positives} different-story pairs")
-    n, num_perm = neardup.SHINGLE_N, neardup.NUM_PERM
+    n, bins = neardup.SHINGLE_N, neardup.BINS
     jm, cm, floor = CHOSEN
     print(
-        f"   chosen: shingle n={n}, num_perm={num_perm}, bands={neardup.BANDS}x"
-        f"{neardup.ROWS}, min_words={neardup.MIN_WORDS}; match if J>={jm} or "
-        f"(C>={cm} and J>={floor})"
+        f"   chosen: shingle n={n}, {bins} one-permutation bins x {neardup.CODE_BITS} bits, "
+        f"LSH {neardup.BANDS}x{neardup.ROWS}, min_words={neardup.MIN_WORDS}; "
+        f"match if J>={jm} or (C>={cm} and J>={floor})"
     )
-    s = minhash_scores(pairs, n, num_perm)
+    s = minhash_scores(pairs, n, bins)
     predicted = decide(s, jm, cm, floor)
     precision, recall, fp = prf(s, predicted)
     print(f"   precision={precision:.4f} recall={recall:.4f} false merges={fp}")
+    vs_original = np.array([p.kind.startswith("variant:") for p in pairs])
+    vv = np.array([p.kind == "variant-vs-variant" for p in pairs])
+    print(
+        f"   recall of variants vs their original: "
+        f"{int(np.sum(predicted & vs_original))}/{int(vs_original.sum())}, "
+        f"variant vs variant: {int(np.sum(predicted & vv))}/{int(vv.sum())}"
+    )
     print(f"   {'kind':<42} {'pairs':>5} {'short':>5} {'match':>5} {'J min/med/max':>17}")
     for kind in kinds:
         mask = np.array([p.kind == kind for p in pairs])
@@ -307,65 +329,81 @@ def accuracy(bodies: list[str], seed: int) -> None:
             f"   {kind:<42} {int(mask.sum()):>5} {int((mask & ~s.valid).sum()):>5} "
             f"{int((predicted & mask).sum()):>5} {stats:>17}"
         )
-    neg = ~s.same & s.valid
-    print(
-        f"   hardest negative: J max={s.jaccard[neg].max():.3f}, "
-        f"C max={s.containment[neg].max():.3f} "
-        f"(C max with J>={floor}: "
-        f"{np.max(s.containment[neg & (s.jaccard >= floor)], initial=0):.3f})"
-    )
-    pos = s.same & s.valid
-    print(
-        f"   weakest positive:  J min={s.jaccard[pos].min():.3f}, "
-        f"C min among J<{jm}: {np.min(s.containment[pos & (s.jaccard < jm)], initial=1):.3f}"
-    )
-
-    print(
-        "\n   Sweep 1 - shingle n and num_perm at the chosen thresholds. P/R/FP observed with "
-        "this seed;\n   E[FP]/E[R] = expected false merges / recall from the true set "
-        "similarities, the estimator being Binomial(k, J)/k:"
-    )
-    print(
-        f"   {'n':>2} {'perm':>5} {'P':>7} {'R':>7} {'FP':>3} {'E[FP]':>7} {'E[R]':>7} "
-        f"{'negJmax':>8} {'posJ p5':>8}"
-    )
     exact_by_n = {sn: exact_scores(pairs, sn) for sn in (3, 4, 5)}
-    for sn in (3, 4, 5):
-        ex = exact_by_n[sn]
-        for perm in (64, 128, 0):
-            sc = ex if perm == 0 else minhash_scores(pairs, sn, perm)
-            p_, r_, f_ = prf(sc, decide(sc, jm, cm, floor))
-            ng, ps = ~sc.same & sc.valid, sc.same & sc.valid
-            e_fp, e_r = (
-                expected(ex, binomial_tails(ex.jaccard, perm), jm, cm, floor)
-                if perm
-                else (float(f_), r_)
-            )
-            print(
-                f"   {sn:>2} {perm or 'exact':>5} {p_:>7.4f} {r_:>7.4f} {f_:>3} {e_fp:>7.4f} "
-                f"{e_r:>7.4f} {sc.jaccard[ng].max():>8.3f} {np.percentile(sc.jaccard[ps], 5):>8.3f}"
-            )
-
     ex = exact_by_n[n]
-    tails = {k: binomial_tails(ex.jaccard, k) for k in (64, 128)}
+    neg = ~s.same & s.valid
+    hardest = np.argsort(-np.where(neg, ex.jaccard, -1))[:4]
     print(
-        f"\n   Sweep 2 - thresholds at n={n} "
-        f"(observed with num_perm={num_perm}; expected for 64/128):"
+        "   hardest negatives, true (J, C) -> estimated: "
+        + ", ".join(
+            f"({ex.jaccard[i]:.2f}, {ex.containment[i]:.2f}) -> "
+            f"({s.jaccard[i]:.2f}, {s.containment[i]:.2f})"
+            for i in hardest
+        )
+    )
+    print(
+        f"   estimated: negatives J max={s.jaccard[neg].max():.3f}, C max with J>={floor}: "
+        f"{np.max(s.containment[neg & (s.jaccard >= floor)], initial=0):.3f}"
+    )
+
+    sweeps(pairs, s, exact_by_n, seeds)
+    end_to_end(bodies, pairs)
+
+
+def sweeps(pairs: list[Pair], s: Scores, exact_by_n: dict[int, Scores], seeds: int) -> None:
+    n, bins = neardup.SHINGLE_N, neardup.BINS
+    jm, cm, floor = CHOSEN
+    ex = exact_by_n[n]
+    print(
+        f"\n   Sweep 1 - shingle n and bins at the chosen thresholds. P/R/FP observed with "
+        f"SEED;\n   E[FP]/E[R] = expected false merges / recall over {max(seeds // 4, 10)} "
+        f"other hash seeds:"
+    )
+    print(
+        f"   {'n':>2} {'bins':>5} {'bytes':>5} {'P':>7} {'R':>7} {'FP':>3} {'E[FP]':>7} {'E[R]':>7}"
+    )
+    for sn, sbins in ((3, 256), (3, 512), (3, 1024), (3, 0), (4, 512), (4, 0), (5, 512), (5, 0)):
+        ex_n = exact_by_n[sn]
+        sc = ex_n if sbins == 0 else minhash_scores(pairs, sn, sbins)
+        p_, r_, f_ = prf(sc, decide(sc, jm, cm, floor))
+        if sbins:
+            e_fp, e_r = seed_runs(pairs, ex_n, sn, sbins, max(seeds // 4, 10)).expected(
+                jm, cm, floor
+            )
+        else:
+            e_fp, e_r = float(f_), r_
+        size = f"{sbins * neardup.CODE_BITS // 8}" if sbins else "-"
+        print(
+            f"   {sn:>2} {sbins or 'exact':>5} {size:>5} {p_:>7.4f} {r_:>7.4f} {f_:>3} "
+            f"{e_fp:>7.4f} {e_r:>7.4f}"
+        )
+
+    runs = seed_runs(pairs, ex, n, bins, seeds)
+    print(
+        f"\n   Sweep 2 - thresholds at n={n}, {bins} bins (observed with SEED, expected over "
+        f"{seeds} seeds; exact = true shingle sets):"
     )
     print(
         f"   {'J_match':>7} {'C_match':>7} {'J_floor':>7} {'P':>7} {'R':>7} {'FP':>3} "
-        f"{'E[FP]64':>8} {'E[R]64':>7} {'E[FP]128':>8} {'E[R]128':>7}"
+        f"{'E[FP]':>7} {'E[R]':>7} {'exactR':>7} {'exactFP':>7}"
     )
-    for jm_ in (0.5, 0.55, 0.6, 0.65):
-        for cm_, fl_ in ((0.75, 0.45), (0.75, 0.5), (0.8, 0.45), (0.8, 0.5), (9.0, 0.5)):
+    for jm_ in (0.45, 0.47, 0.5, 0.55):
+        for cm_, fl_ in (
+            (0.65, 0.42),
+            (0.7, 0.42),
+            (0.7, 0.43),
+            (0.75, 0.43),
+            (0.8, 0.45),
+            (9.0, 0.5),
+        ):
             p_, r_, f_ = prf(s, decide(s, jm_, cm_, fl_))
-            e64 = expected(ex, tails[64], jm_, cm_, fl_)
-            e128 = expected(ex, tails[128], jm_, cm_, fl_)
+            e_fp, e_r = runs.expected(jm_, cm_, fl_)
+            _, xr, xf = prf(ex, decide(ex, jm_, cm_, fl_))
             mark = "  <- chosen" if (jm_, cm_, fl_) == CHOSEN else ""
             label = "off" if cm_ > 1 else f"{cm_:.2f}"
             print(
                 f"   {jm_:>7.2f} {label:>7} {fl_:>7.2f} {p_:>7.4f} {r_:>7.4f} {f_:>3} "
-                f"{e64[0]:>8.4f} {e64[1]:>7.4f} {e128[0]:>8.4f} {e128[1]:>7.4f}{mark}"
+                f"{e_fp:>7.4f} {e_r:>7.4f} {xr:>7.4f} {xf:>7}{mark}"
             )
 
     print("\n   Sweep 3 - min_words (pairs below it are exact-only):")
@@ -373,8 +411,6 @@ def accuracy(bodies: list[str], seed: int) -> None:
         sc = minhash_scores_min_words(pairs, mw)
         p_, r_, f_ = prf(sc, decide(sc, jm, cm, floor))
         print(f"   min_words={mw:>3}: P={p_:.4f} R={r_:.4f} FP={f_}")
-
-    end_to_end(bodies, pairs)
 
 
 def minhash_scores_min_words(pairs: list[Pair], min_words: int) -> Scores:
@@ -388,10 +424,14 @@ def minhash_scores_min_words(pairs: list[Pair], min_words: int) -> Scores:
             sigs.append(cache[text])
         a, b = sigs
         if a is None or b is None:
-            js.append(0.0), cs.append(0.0), valid.append(False)
+            js.append(0.0)
+            cs.append(0.0)
+            valid.append(False)
             continue
         result = compare(a, b)
-        js.append(result.jaccard), cs.append(result.containment), valid.append(True)
+        js.append(result.jaccard)
+        cs.append(result.containment)
+        valid.append(True)
     return Scores(np.array(js), np.array(cs), np.array(valid), np.array([p.same for p in pairs]))
 
 
@@ -439,9 +479,10 @@ def rss_bytes() -> int:
 
 
 def random_signatures(rng: np.random.Generator, count: int) -> list[Signature]:
-    values = rng.integers(0, 2**32, size=(count, neardup.NUM_PERM), dtype=np.uint32)
-    header = np.uint32(400).tobytes()
-    return [header + row.tobytes() for row in values]
+    size = len(signature_of(" ".join(["word"] * neardup.MIN_WORDS)) or b"")
+    raw = rng.integers(0, 256, size=(count, size), dtype=np.uint8)
+    raw[:, :4] = np.frombuffer(np.uint32(400).tobytes(), dtype=np.uint8)  # shingle count
+    return [row.tobytes() for row in raw]
 
 
 def random_text(rng: random.Random, vocab: list[str], length: int = 400) -> str:
@@ -499,7 +540,8 @@ def build(conn: sqlite3.Connection, index: NearIndex, size: int, setup: CostSetu
 
 def report_size(conn: sqlite3.Connection, path: Path, size: int, rss_growth: int) -> None:
     print(
-        f"   disk: {path.stat().st_size / size:.0f} bytes/article (file size / count, budget 1024)"
+        f"   disk: {path.stat().st_size / size:.0f} bytes/article "
+        "(file size / count, budget 1024, target <= 800)"
     )
     try:
         for name, pages in conn.execute(
@@ -530,7 +572,7 @@ def measure(size: int, setup: CostSetup) -> None:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         rss1 = rss_bytes()
         how = (
-            "random uint32 arrays as signatures, no MinHash, to save time"
+            "random bytes as signatures, no MinHash, to save time"
             if synthetic
             else "MinHash of random 400-word texts"
         )
@@ -609,12 +651,13 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DIR)
     parser.add_argument("--max", type=int, default=1_000_000, help="largest index size to time")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--seeds", type=int, default=200, help="hash seeds for E[FP], E[R]")
     parser.add_argument("--skip-accuracy", action="store_true")
     args = parser.parse_args()
     truth = json.loads((args.data / "ground-truth.json").read_text(encoding="utf-8"))
     bodies = [item["articleBody"] for _, item in sorted(truth.items())]
     if not args.skip_accuracy:
-        accuracy(bodies, args.seed)
+        accuracy(bodies, args.seed, args.seeds)
     sizes = [s for s in (10_000, 100_000, 1_000_000) if s <= args.max]
     cost(sizes, bodies, args.seed)
 

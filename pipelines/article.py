@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -87,6 +88,12 @@ def extraction_executor(workers: int) -> Executor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
 
 
+def warm_up() -> None:
+    """Load the extraction libraries in a worker process (they take a second or two)."""
+    with contextlib.suppress(ExtractionRejected):
+        extract_article("<html><body><p>warm up</p></body></html>", "http://localhost/")
+
+
 def default_workers() -> int:
     """Return the default number of extraction processes: one per core."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -106,6 +113,11 @@ class ExtractPipeline:
         assert crawler.stats is not None
         workers = crawler.settings.get("WIREARCHIVE_WORKERS")
         return cls(crawler.stats, default_workers() if workers in (None, "") else int(workers))
+
+    def open_spider(self, spider: Any = None) -> None:
+        """Start the workers now, while feeds are fetched: each imports the extractor once."""
+        for _ in range(self.workers):
+            self.executor.submit(warm_up)
 
     def close_spider(self, spider: Any = None) -> None:
         """Let the extraction workers go."""

@@ -3,12 +3,17 @@
 Two tables, prefixed ``near_``:
 
 * ``near_docs``: one row per indexed article (integer id, indexing time in whole seconds,
-  article id, archive key, packed signature).
+  article id, archive key, packed signature, see ``neardup.Signature``). A hex article id
+  is stored as a blob (half the bytes); a key ``articles/{path}/{article id}{suffix}``
+  as the blob ``{path}`` (suffix ``.json``) or ``{path}\\0{suffix}``: both decode losslessly
+  (the SQLite type tells them apart from verbatim text).
 * ``near_bands``: one row per (LSH bucket, doc id), a ``WITHOUT ROWID`` table clustered
   on the bucket, so a lookup is one index range per band: O(bands) whatever the size.
+  Buckets are 32-bit (4 bytes in a record): at 1M articles x 20 bands a random bucket
+  collision adds a candidate to ~1 lookup in 200, verified away.
 
 Candidates sharing at least one bucket are verified with their stored signature
-(``neardup.compare``); the best match by estimated Jaccard similarity is returned.
+(``neardup.compare_many``); the best match by estimated Jaccard similarity is returned.
 Only a recent window needs indexing (syndication happens within days); the caller prunes.
 The index never commits: the caller owns the transaction, and SQLite lets ``find`` see
 uncommitted rows of the same connection.
@@ -21,12 +26,13 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pipelines.neardup import Signature, band_keys, compare, signature_of
+from pipelines.neardup import Signature, band_keys, compare_many, signature_of
 
+# article_id and key hold TEXT (verbatim) or BLOB (compact): no type affinity.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS near_docs (
     id INTEGER PRIMARY KEY, indexed_at INTEGER NOT NULL,
-    article_id TEXT NOT NULL, key TEXT NOT NULL, sig BLOB NOT NULL
+    article_id BLOB NOT NULL, key BLOB NOT NULL, sig BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS near_bands (
     bucket INTEGER NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (bucket, id)
@@ -40,6 +46,44 @@ _FIND_SQL = {
     f"(SELECT id FROM near_bands WHERE bucket IN ({','.join('?' * n)}))"
     for n in range(1, 257)
 }
+
+
+_KEY_PREFIX = "articles/"
+_KEY_SUFFIX = ".json"
+
+
+def _pack_id(article_id: str) -> str | bytes:
+    """A lowercase hex id as bytes (article ids are 20 hex chars), anything else as is."""
+    try:
+        packed = bytes.fromhex(article_id)
+    except ValueError:
+        return article_id
+    return packed if packed.hex() == article_id else article_id
+
+
+def _unpack_id(stored: str | bytes) -> str:
+    return stored.hex() if isinstance(stored, bytes) else stored
+
+
+def _pack_key(key: str, article_id: str) -> str | bytes:
+    """``articles/{path}/{article_id}{suffix}`` as ``{path}[\\0{suffix}]`` bytes, else as is."""
+    if not article_id or not key.startswith(_KEY_PREFIX) or "\0" in key:
+        return key
+    path, found, suffix = key[len(_KEY_PREFIX) :].rpartition(f"/{article_id}")
+    if not found:
+        return key
+    return (path if suffix == _KEY_SUFFIX else f"{path}\0{suffix}").encode("utf-8")
+
+
+def _unpack_key(stored: str | bytes, article_id: str) -> str:
+    if isinstance(stored, str):
+        return stored
+    path, found, suffix = stored.decode("utf-8").partition("\0")
+    return f"{_KEY_PREFIX}{path}/{article_id}{suffix if found else _KEY_SUFFIX}"
+
+
+def _row(article_id: str, key: str) -> tuple[str | bytes, str | bytes]:
+    return _pack_id(article_id), _pack_key(key, article_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,15 +114,22 @@ class NearIndex:
     def find_signature(self, sig: Signature) -> NearMatch | None:
         """Like ``find`` for a signature already computed (``neardup.signature_of``)."""
         keys = band_keys(sig)
-        rows = self.conn.execute(_FIND_SQL[len(keys)], keys).fetchall()
-        best: NearMatch | None = None
-        for article_id, key, stored in rows:
-            if len(stored) != len(sig):  # made with other parameters: not comparable
-                continue
-            result = compare(sig, stored)
-            if result.match and (best is None or result.jaccard > best.similarity):
-                best = NearMatch(article_id, key, result.jaccard)
-        return best
+        rows = [
+            row
+            for row in self.conn.execute(_FIND_SQL[len(keys)], keys).fetchall()
+            if len(row[2]) == len(sig)  # else made with other parameters: not comparable
+        ]
+        best: tuple[float, str | bytes, str | bytes] | None = None
+        for (article_id, key, _), result in zip(
+            rows, compare_many(sig, [row[2] for row in rows]), strict=True
+        ):
+            if result.match and (best is None or result.jaccard > best[0]):
+                best = (result.jaccard, article_id, key)
+        if best is None:
+            return None
+        similarity, stored_id, stored_key = best
+        article_id = _unpack_id(stored_id)
+        return NearMatch(article_id, _unpack_key(stored_key, article_id), similarity)
 
     def __len__(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM near_docs").fetchone()[0])
@@ -95,7 +146,7 @@ class NearIndex:
         """Index an article by a signature already computed."""
         cursor = self.conn.execute(
             "INSERT INTO near_docs (indexed_at, article_id, key, sig) VALUES (?, ?, ?, ?)",
-            (math.floor(indexed_at), article_id, key, sig),
+            (math.floor(indexed_at), *_row(article_id, key), sig),
         )
         doc = cursor.lastrowid
         self.conn.executemany(
@@ -107,7 +158,7 @@ class NearIndex:
         """Index (article_id, key, signature, indexed_at) entries in bulk; return how many."""
         start = int(self.conn.execute("SELECT coalesce(max(id), 0) FROM near_docs").fetchone()[0])
         docs = [
-            (start + i, math.floor(indexed_at), article_id, key, sig)
+            (start + i, math.floor(indexed_at), *_row(article_id, key), sig)
             for i, (article_id, key, sig, indexed_at) in enumerate(entries, 1)
         ]
         self.conn.executemany(
@@ -126,7 +177,7 @@ class NearIndex:
         Times are kept in whole seconds (floor), so an entry from the same second as the
         cut-off is kept: pruning errs on keeping. There is no index on the time (it would
         cost ~15 bytes per article): pruning scans ``near_docs``, which is rare (daily) and
-        takes about a second at 1M articles (see benchmarks/dedup.py).
+        takes ~3 s for a day of 33k entries at 1M articles (see benchmarks/dedup.py).
         """
         cutoff = math.floor(older_than)
         old = self.conn.execute(

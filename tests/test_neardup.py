@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from pipelines.neardup import (
     BANDS,
-    NUM_PERM,
+    BINS,
+    CODE_BITS,
     band_keys,
     compare,
+    compare_many,
+    containment,
     exact_fingerprint,
     is_near_duplicate,
     normalize_text,
@@ -127,14 +132,37 @@ def test_exact_fingerprint_shape() -> None:
 def test_signature_is_stable_compact_bytes() -> None:
     sig = signature_of(text(STORY))
     assert sig is not None
-    assert len(sig) == 4 + 4 * NUM_PERM
+    assert len(sig) == 4 + 4 * BANDS + BINS * CODE_BITS // 8 == 340
     assert sig == signature_of(text(STORY))  # fixed seed
     assert shingle_count(sig) > 200
     assert similarity(sig, sig) == 1.0
     keys = band_keys(sig)
     assert len(keys) == BANDS
-    assert all(-(2**63) <= key < 2**63 for key in keys)
+    assert all(-(2**31) <= key < 2**31 for key in keys)
     assert keys == band_keys(bytes(sig))
+
+
+def test_signature_format_is_pinned() -> None:
+    # Stored signatures must stay comparable across releases: a change of hashing shows here.
+    sig = signature_of(text(STORY))
+    assert sig is not None
+    assert band_keys(sig)[:3] == [929773194, 775720952, -1500942063]
+    assert hashlib.sha256(sig).hexdigest()[:16] == "f84d3ea50c678640"
+    other_seed = signature_of(text(STORY), seed=1)
+    assert other_seed is not None and band_keys(other_seed) != band_keys(sig)
+
+
+def test_estimates_on_unrelated_and_identical_texts() -> None:
+    a, b = signature_of(text(STORY)), signature_of(text(OTHER))
+    assert a is not None and b is not None
+    assert similarity(a, b) < 0.02  # 4-bit codes collide 1 time in 15: corrected for
+    assert similarity(a, a) == 1.0
+    assert containment(a, a) == 1.0
+    cut = signature_of(text(STORY[:4]))
+    assert cut is not None
+    assert containment(a, cut) > 0.9 > similarity(a, cut)
+    assert compare_many(a, [a, b, cut]) == [compare(a, a), compare(a, b), compare(a, cut)]
+    assert compare_many(a, []) == []
 
 
 def test_short_texts_are_not_near_matched() -> None:
@@ -179,12 +207,12 @@ SYNDICATED = {
 # Estimated Jaccard similarity to STORY, as measured (signatures are deterministic); the
 # tolerance lets the parameters move a little without rewriting the table.
 SIMILARITY = {
-    "dateline and byline": 0.95,
-    "site boilerplate": 0.95,
-    "last paragraph cut": 0.87,
-    "last two paragraphs cut, byline": 0.66,
-    "words changed": 0.75,
-    "everything at once": 0.77,
+    "dateline and byline": 0.97,
+    "site boilerplate": 0.97,
+    "last paragraph cut": 0.88,
+    "last two paragraphs cut, byline": 0.74,
+    "words changed": 0.80,
+    "everything at once": 0.81,
 }
 
 

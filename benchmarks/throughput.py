@@ -1,0 +1,157 @@
+"""Throughput: the extraction loop on one core against the end-to-end crawl, in one run.
+
+Usage: python benchmarks/throughput.py [--pages N] [--s3]
+
+Serves N of the extraction-dev pages (default: all 65, repeated under more URLs when N is
+larger) on loopback behind a feed and prints:
+- plain ``trafilatura.extract`` over the pages, one core (the baseline);
+- wirearchive's own ``extract_article`` over the pages, one core;
+- ``wirearchive crawl`` end to end (fetch, extract, dedup, archive) into a fresh local
+  folder with ``--workers 1`` and ``--workers 2`` (and into SeaweedFS S3 with ``--s3``),
+  with wall time, pages/s, the ratio crawl time / extract-loop time, and peak RSS of the
+  largest process of the run (the crawl or one of its extraction workers).
+Each page is served under a distinct URL with a distinct marker sentence, so the crawl
+archives every one instead of recording duplicates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import trafilatura
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from crawler.loopback import LoopbackServer, Resource
+from pipelines.encoding import decode_html
+from pipelines.extract import ExtractionRejected, extract_article
+from tests.support import dev_pages, rss, write_config
+
+FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "WIREARCHIVE_PROGRESS_INTERVAL=0"]
+
+
+def corpus(count: int) -> list[bytes]:
+    """Return ``count`` distinct pages built from the dev set."""
+    base = list(dev_pages().values())
+    pages = []
+    for n in range(count):
+        page = base[n % len(base)]
+        if n >= len(base):  # a unique sentence keeps repeats from being exact duplicates
+            marker = f"<p>Edition note {n}: this copy was served under its own address.</p>"
+            page = page.replace(b"</body>", marker.encode() + b"</body>", 1)
+        pages.append(page)
+    return pages
+
+
+def extract_loop(pages: list[bytes], extract: str) -> float:
+    started = time.perf_counter()
+    for number, body in enumerate(pages):
+        html, _ = decode_html(body, None)
+        if extract == "trafilatura":
+            trafilatura.extract(html)
+        else:
+            with contextlib.suppress(ExtractionRejected):
+                extract_article(html, f"http://127.0.0.1/news/{number}.html")
+    return time.perf_counter() - started
+
+
+def crawl(server: LoopbackServer, archive: str, workers: int, env: dict[str, str]) -> dict:
+    with tempfile.TemporaryDirectory() as folder:
+        config = write_config(
+            Path(folder) / "sources.yaml",
+            [{"name": "bench", "feeds": [server.url("/feed.xml")]}],
+            allow_private_addresses=True,
+        )
+        summary_path = Path(folder) / "summary.json"
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        started = time.perf_counter()
+        done = subprocess.run(
+            [
+                *(sys.executable, "-m", "crawler", "crawl", "--config", str(config)),
+                *("--archive", archive, "--workers", str(workers)),
+                *("--summary", str(summary_path), *FAST),
+            ],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        wall = time.perf_counter() - started
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        if done.returncode != 0:
+            raise SystemExit(f"crawl failed: {done.stderr[-2000:]}")
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    return {"wall": wall, "summary": summary, "peak_mb": max(peak, before) / 1024}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pages", type=int, default=65)
+    parser.add_argument("--s3", action="store_true")
+    args = parser.parse_args()
+    pages = corpus(args.pages)
+    print(f"{len(pages)} pages, {sum(map(len, pages)) / 1e6:.1f} MB")
+    base = extract_loop(pages, "trafilatura")
+    print(f"trafilatura.extract loop, one core: {base:.2f} s, {len(pages) / base:.1f} pages/s")
+    ours = extract_loop(pages, "ours")
+    print(
+        f"extract_article loop, one core: {ours:.2f} s, {len(pages) / ours:.1f} pages/s "
+        f"({ours / base:.2f}x the trafilatura loop)"
+    )
+    server = LoopbackServer()
+    server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", "text/plain")
+    for number, body in enumerate(pages):
+        server.routes[f"/news/{number}.html"] = Resource(body, "text/html")
+    with server.running():
+        server.routes["/feed.xml"] = Resource(
+            rss((server.url(f"/news/{n}.html"), None) for n in range(len(pages))), "text/xml"
+        )
+        targets: list[tuple[str, dict[str, str]]] = []
+        with tempfile.TemporaryDirectory() as folder:
+            for workers in (1, 2):
+                targets.append((f"local, --workers {workers}", {}))
+            for label, env in targets:
+                workers = int(label.rsplit(" ", 1)[1])
+                archive = str(Path(folder) / f"archive-{workers}")
+                result = crawl(server, archive, workers, env)
+                report(label, result, len(pages), base, ours)
+            if args.s3:
+                from tests.fixtures_s3 import s3_client, start_s3_server  # noqa: PLC0415
+
+                s3 = start_s3_server(Path(folder) / "weed")
+                try:
+                    s3_client(s3.endpoint).create_bucket(Bucket="bench")
+                    cache = {"XDG_CACHE_HOME": str(Path(folder) / "cache")}
+                    for workers in (1, 2):
+                        archive = f"s3://bench/w{workers}"
+                        result = crawl(server, archive, workers, {**s3.env(), **cache})
+                        report(f"S3, --workers {workers}", result, len(pages), base, ours)
+                finally:
+                    s3.stop()
+
+
+def report(label: str, result: dict, count: int, base: float, ours: float) -> None:
+    summary = result["summary"]
+    print(
+        f"crawl {label}: {summary['articles_archived']}/{count} archived,"
+        f" wall {result['wall']:.2f} s"
+        f" (engine {summary['elapsed_seconds']:.2f} s), {count / result['wall']:.1f} pages/s wall;"
+        f" engine/trafilatura-loop {summary['elapsed_seconds'] / base:.2f},"
+        f" engine/extract_article-loop {summary['elapsed_seconds'] / ours:.2f};"
+        f" peak RSS {result['peak_mb']:.0f} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()
