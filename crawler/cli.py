@@ -20,8 +20,9 @@ from crawler.run import (
     parse_setting,
     run_crawl,
     run_reextract,
+    run_verify,
 )
-from crawler.sources import ConfigError, load_config
+from crawler.sources import Config, ConfigError, load_config
 from pipelines.daterange import DateRange, DateRangeError, parse_day
 
 DEFAULT_CONFIG = "sources.yaml"
@@ -105,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     again.add_argument("--until", metavar="DATE", help="last day, YYYY-MM-DD")
     again.add_argument("--summary", metavar="PATH", help="also write the report here (JSON)")
 
+    check = commands.add_parser("verify", help="check the index against the archive")
+    check.add_argument("--config", default=DEFAULT_CONFIG, help="sources file (./sources.yaml)")
+    check.add_argument("--archive", help="archive URI: a folder or s3://bucket/prefix")
+    check.add_argument("--repair", action="store_true", help="repair the index from the archive")
+    check.add_argument("--json", action="store_true", help="print one JSON object")
+
     sources = commands.add_parser("sources", help="validate the config and list sources")
     sources.add_argument("--config", default=DEFAULT_CONFIG)
 
@@ -182,6 +189,16 @@ def cmd_reextract(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Check (and repair) the index against the archive."""
+    config = (
+        load_config(args.config) if Path(args.config).exists() or args.archive is None else None
+    )
+    if config is None:
+        config = Config(path=args.config, sources=())
+    return run_verify(config, args.archive, repair=args.repair, as_json=args.json)
+
+
 def cmd_backfill(args: argparse.Namespace) -> int:
     """Fill one source's history: by date range, or exactly the listed URLs."""
     wanted = date_range(args)
@@ -250,6 +267,7 @@ COMMANDS = {
     "crawl": cmd_crawl,
     "backfill": cmd_backfill,
     "reextract": cmd_reextract,
+    "verify": cmd_verify,
     "sources": cmd_sources,
     "demo": cmd_demo,
     "eval-extraction": evaluate.run,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import sys
 import threading
@@ -24,6 +25,7 @@ from pipelines.lock import LockHeld, LockLost, RunLock
 from pipelines.reextract import ReextractReport, article_keys_in, reextract
 from pipelines.state import open_state, sync_state
 from pipelines.stores import Store, StoreError, open_store
+from pipelines.verify import verify
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -190,6 +192,41 @@ def run_reextract(
     for key, reason in sorted(report.rejected.items()):
         print(f"  rejected now ({reason}): {key}")
     return EXIT_FAILED if report.unreadable else EXIT_OK
+
+
+def run_verify(config: Config, archive_arg: str | None, *, repair: bool, as_json: bool) -> int:
+    """Check the index against the archive (under the lock); repair the index if asked."""
+    archive = archive_of(archive_arg, config)
+    with locked_archive(archive, new_run_id()) as store:
+        index = open_state(store)
+        try:
+            report = verify(store, index, repair=repair)
+            if repair:
+                sync_state(index, store)
+        finally:
+            index.close()
+    if as_json:
+        print(json.dumps({"archive": archive, **report.as_dict()}, indent=2))
+    else:
+        print(
+            f"wirearchive verify {archive}: {report.articles} articles, {report.duplicates} "
+            f"duplicates; {len(report.unindexed)} not indexed, {len(report.missing_objects)} "
+            f"indexed but missing, {len(report.unreadable)} unreadable, "
+            f"{len(report.temp_objects)} temporary objects"
+            + (" (index repaired)" if repair else "")
+        )
+        for label, keys in (
+            ("not indexed", report.unindexed),
+            ("missing", report.missing_objects),
+            ("temporary", report.temp_objects),
+        ):
+            for key in keys[:20]:
+                print(f"  {label}: {key}")
+        for key, why in list(report.unreadable.items())[:20]:
+            print(f"  unreadable: {key}: {why}")
+    if report.unreadable or report.temp_objects:
+        return EXIT_FAILED
+    return EXIT_OK if repair or report.clean else EXIT_FAILED
 
 
 def _reextract_progress(report: ReextractReport) -> None:

@@ -171,6 +171,18 @@ class NearIndex:
         )
         return len(docs)
 
+    def remove(self, article_id: str) -> int:
+        """Forget one article (a repair: scans ``near_docs``, as there is no id index)."""
+        docs = self.conn.execute(
+            "SELECT id, sig FROM near_docs WHERE article_id = ?", (_pack_id(article_id),)
+        ).fetchall()
+        self.conn.executemany(
+            "DELETE FROM near_bands WHERE bucket = ? AND id = ?",
+            [(bucket, doc) for doc, sig in docs for bucket in band_keys(sig)],
+        )
+        self.conn.executemany("DELETE FROM near_docs WHERE id = ?", [(doc,) for doc, _ in docs])
+        return len(docs)
+
     def prune(self, older_than: float) -> int:
         """Forget articles indexed before ``older_than`` (epoch seconds); return how many.
 

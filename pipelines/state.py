@@ -166,6 +166,18 @@ class StateIndex:
             )
             self.near.add(article_id, key, text, time.time())
 
+    def articles(self) -> list[tuple[str, str]]:
+        """Return (article id, JSON key) of every indexed article."""
+        rows = self.conn.execute("SELECT article_id, key FROM articles").fetchall()
+        return [(str(article_id), str(key)) for article_id, key in rows]
+
+    def forget(self, article_id: str) -> None:
+        """Drop an article and everything pointing at it (its object is gone): refetch it."""
+        with self._transaction():
+            for table in ("articles", "urls", "texts"):
+                self.conn.execute(f"DELETE FROM {table} WHERE article_id = ?", (article_id,))  # noqa: S608
+            self.near.remove(article_id)
+
     def record_urls(self, urls: Iterable[str], article_id: str, kind: str) -> None:
         """Index URLs that lead to an archived article (duplicates, aliases)."""
         with self._transaction():
@@ -178,9 +190,18 @@ class StateIndex:
         )
 
     def prune_near(self, days: float) -> int:
-        """Drop near-dup entries indexed more than ``days`` ago (syndication is recent)."""
+        """Drop near-dup entries indexed more than ``days`` ago (syndication is recent).
+
+        At most once a day: pruning scans the near index (seconds at a million articles),
+        and a day's worth of stale entries costs nothing but a little space.
+        """
+        now = time.time()
+        if now - float(self.get_meta("near_pruned_at") or 0) < 86400:
+            return 0
         with self._transaction():
-            return self.near.prune(time.time() - days * 86400)
+            removed = self.near.prune(now - days * 86400)
+        self.set_meta("near_pruned_at", str(now))
+        return removed
 
     # -- conditional GET -----------------------------------------------------------------
 
