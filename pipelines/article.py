@@ -17,7 +17,13 @@ from scrapy.statscollectors import StatsCollector
 
 from pipelines.daterange import DateRange
 from pipelines.encoding import decode_html
-from pipelines.extract import EXTRACTOR_NAME, EXTRACTOR_VERSION, ExtractionRejected, extract_article
+from pipelines.extract import (
+    EXTRACTOR_NAME,
+    EXTRACTOR_VERSION,
+    ExtractionRejected,
+    check_language,
+    extract_article,
+)
 from pipelines.items import Article, Page
 from pipelines.urls import article_id, canonicalize_url, same_site
 
@@ -102,9 +108,12 @@ def default_workers() -> int:
 class ExtractPipeline:
     """Extract each Page off the reactor; count and drop pages that hold no article."""
 
-    def __init__(self, stats: StatsCollector, workers: int = 0) -> None:
+    def __init__(
+        self, stats: StatsCollector, workers: int = 0, languages: dict[str, str] | None = None
+    ) -> None:
         self.stats = stats
         self.workers = workers
+        self.languages = languages or {}  # source -> the language its articles must be in
         self.executor = extraction_executor(workers)
 
     @classmethod
@@ -112,7 +121,12 @@ class ExtractPipeline:
         """Build from the crawler's stats and WIREARCHIVE_WORKERS (None: one per core)."""
         assert crawler.stats is not None
         workers = crawler.settings.get("WIREARCHIVE_WORKERS")
-        return cls(crawler.stats, default_workers() if workers in (None, "") else int(workers))
+        sources = getattr(crawler.spider, "sources", ())
+        return cls(
+            crawler.stats,
+            default_workers() if workers in (None, "") else int(workers),
+            {source.name: source.language for source in sources if source.language},
+        )
 
     def open_spider(self, spider: Any = None) -> None:
         """Start the workers now, while feeds are fetched: each imports the extractor once."""
@@ -129,6 +143,7 @@ class ExtractPipeline:
             return item
         try:
             article = await self._extract(item)
+            check_language(article.language, self.languages.get(item.source))
             if item.published_range is not None:
                 check_published(article, DateRange(*item.published_range))
             return article

@@ -322,14 +322,15 @@ def check_page(tree: Any, title: str | None, text: str) -> None:
         raise ExtractionRejected("not_article", f"{words} words, {len(links)} headline links")
 
 
-def check_language(extraction: Extraction, expected: str | None) -> None:
-    """Reject an article whose language is not the one a source declares (None: any)."""
-    if not expected or not extraction.language:
+def check_language(language: str | None, expected: str | None) -> None:
+    """Reject an article whose language is not the one a source declares (None: any).
+
+    A page that declares no language is kept: absence is not evidence of another language.
+    """
+    if not expected or not language:
         return
-    if extraction.language.split("-")[0].lower() != expected.split("-")[0].lower():
-        raise ExtractionRejected(
-            "wrong_language", f"language {extraction.language}, expected {expected}"
-        )
+    if language.split("-")[0].lower() != expected.split("-")[0].lower():
+        raise ExtractionRejected("wrong_language", f"language {language}, expected {expected}")
 
 
 def extract_article(html: str, url: str) -> Extraction:

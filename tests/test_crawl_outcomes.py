@@ -13,6 +13,7 @@ import pytest
 from crawler.loopback import LoopbackServer, Resource
 from tests.support import (
     DEV_SET,
+    FIXTURES,
     archive_objects,
     dev_pages,
     rss,
@@ -222,3 +223,29 @@ def test_sources_lists_and_validates(tmp_path: Path) -> None:
     assert "alpha" in result.stdout
     assert "beta" in result.stdout
     assert "*/15 * * * *" in result.stdout
+
+
+def test_pages_not_in_the_sources_language_are_rejected(tmp_path: Path) -> None:
+    template = (FIXTURES / "backfill" / "article.html").read_text(encoding="utf-8")
+    body = " ".join(
+        f"Sentence {n} of a plain English news story about the port." for n in range(30)
+    )
+    page = template.format(
+        title="Port reopens", published="2026-11-20T09:00:00Z", paragraphs=f"<p>{body}</p>"
+    ).encode()
+    server = LoopbackServer()
+    server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", "text/plain")
+    server.routes["/a.html"] = Resource(page, "text/html")
+    with server.running():
+        server.routes["/feed.xml"] = Resource(rss([(server.url("/a.html"), None)]), "text/xml")
+        feeds = {"feeds": [server.url("/feed.xml")]}
+        (tmp_path / "de").mkdir()
+        (tmp_path / "en").mkdir()
+        _result, german, _archive = crawl_sources(
+            tmp_path / "de", [{"name": "de", "language": "de", **feeds}]
+        )
+        _result, english, _archive = crawl_sources(
+            tmp_path / "en", [{"name": "en", "language": "en", **feeds}]
+        )
+    assert german["rejected"] == {"wrong_language": 1}
+    assert english["articles_archived"] == 1

@@ -247,10 +247,10 @@ def test_paywalled_page_showing_its_lead_is_kept() -> None:
 
 
 def test_wrong_language_is_rejected(seed: Extraction) -> None:
-    check_language(seed, "en")
-    check_language(seed, None)
+    check_language(seed.language, "en")
+    check_language(seed.language, None)
     with pytest.raises(ExtractionRejected) as caught:
-        check_language(seed, "ur")
+        check_language(seed.language, "ur")
     assert caught.value.reason == "wrong_language"
 
 
