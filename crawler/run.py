@@ -23,7 +23,8 @@ from pipelines.daterange import DateRange
 from pipelines.keys import DEFAULT_ARCHIVE, encode_json
 from pipelines.lock import LockHeld, LockLost, RunLock
 from pipelines.reextract import ReextractReport, article_keys_in, reextract
-from pipelines.state import open_state, sync_state
+from pipelines.spool import Spool, flush_spool
+from pipelines.state import StateIndex, open_state, sync_state
 from pipelines.stores import Store, StoreError, open_store
 from pipelines.verify import verify
 
@@ -110,7 +111,11 @@ def locked_archive(archive: str, run_id: str) -> Iterator[Store]:
         try:
             # Fetch (or check) the archive's index now, so a broken one stops the run here
             # with one line rather than inside the engine.
-            open_state(store).close()
+            index = open_state(store)
+            try:
+                flush(store, index)
+            finally:
+                index.close()
         except (StoreError, OSError, sqlite3.Error) as err:
             raise RunError(f"cannot open the index of archive {archive}: {err}") from err
         with LeaseKeeper(lock):
@@ -120,6 +125,21 @@ def locked_archive(archive: str, run_id: str) -> Iterator[Store]:
             lock.release()
         except StoreError as err:
             print(f"wirearchive: could not release the lock of {archive}: {err}", file=sys.stderr)
+
+
+def flush(store: Store, index: StateIndex) -> None:
+    """Write what earlier runs spooled while the archive was down, before anything else."""
+    spool = Spool.for_store(store)
+    waiting = len(spool)
+    if not waiting:
+        return
+    try:
+        flushed = flush_spool(spool, store, index)
+    except StoreError as err:
+        raise RunError(
+            f"{waiting} spooled writes wait in {spool.folder} and the archive still fails: {err}"
+        ) from err
+    print(f"wirearchive: flushed {flushed} spooled writes into {store.uri}", file=sys.stderr)
 
 
 def archive_of(request_archive: str | None, config: Config) -> str:

@@ -65,9 +65,12 @@ def build_summary(
     failed_writes = int(stats.get("archive/failed", 0))
     if failed_writes:
         error_details["archive_write"] = failed_writes
+    spooled = int(stats.get("archive/spooled", 0))
+    if spooled:
+        error_details["archive_spooled"] = spooled
     if close_reason in INTERRUPTED_REASONS:
         status = "interrupted"
-    elif failed_writes or close_reason != "finished":
+    elif failed_writes or spooled or close_reason != "finished":
         status = "failed"
     else:
         status = "ok"
@@ -89,6 +92,7 @@ def build_summary(
         "error_details": error_details,
         "unchanged": int(stats.get("archive/unchanged", 0)),
         "skipped": int(stats.get("incremental/skipped", 0)),
+        "spooled": spooled,
         "revised": int(stats.get("archive/revised", 0)),
         "archive": archive,
         "close_reason": close_reason,

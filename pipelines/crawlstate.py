@@ -11,6 +11,7 @@ import logging
 import sqlite3
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from scrapy.crawler import Crawler
 
@@ -18,6 +19,7 @@ from pipelines.items import Article, Duplicate
 from pipelines.keys import archive_uri, article_keys
 from pipelines.neardup import exact_fingerprint
 from pipelines.nearindex import NearIndex
+from pipelines.spool import record_index_entry
 from pipelines.state import Known, StateIndex, open_state, sync_state
 from pipelines.stores import Store, open_store
 from pipelines.urls import article_id, canonicalize_url
@@ -34,6 +36,15 @@ class Pending:
     article_id: str
     key: str
     fingerprint: str
+
+
+def duplicate_entry(duplicate: Duplicate) -> dict[str, Any]:
+    """Return what the index records for a written duplicate (JSON-ready, for the spool)."""
+    return {
+        "kind": duplicate.kind,
+        "urls": list(duplicate.urls or (duplicate.url,)),
+        "article_id": duplicate.duplicate_of,
+    }
 
 
 class CrawlState:
@@ -141,21 +152,26 @@ class CrawlState:
         self.pending_texts.setdefault(fingerprint, article.id)
         self.pending_near.add(article.id, key, article.text, time.time())
 
-    def commit(self, article: Article, key: str) -> None:
-        """Index an original after its archive write succeeded."""
+    def index_entry(self, article: Article, key: str) -> dict[str, Any]:
+        """Return what the index records for an archived original (JSON-ready, for the spool)."""
         pending = self.pending.get(article.id)
         urls = [*article.urls(), *self.aliases.pop(canonicalize_url(article.url), [])]
         if article.page.requested_url:
             urls += self.aliases.pop(canonicalize_url(article.page.requested_url), [])
-        self.index.record_article(
-            article_id=article.id,
-            key=key,
-            content_sha256=article.content_sha256,
-            urls=urls,
-            fingerprint=pending.fingerprint if pending else exact_fingerprint(article.text),
-            text=article.text,
-            version=article.version,
-        )
+        return {
+            "kind": "article",
+            "article_id": article.id,
+            "key": key,
+            "content_sha256": article.content_sha256,
+            "urls": urls,
+            "fingerprint": pending.fingerprint if pending else exact_fingerprint(article.text),
+            "text": article.text,
+            "version": article.version,
+        }
+
+    def commit(self, article: Article, key: str) -> None:
+        """Index an original after its archive write succeeded."""
+        record_index_entry(self.index, self.index_entry(article, key))
         self._drop(article)
 
     def release(self, article: Article) -> None:
@@ -174,9 +190,7 @@ class CrawlState:
 
     def record_duplicate(self, duplicate: Duplicate) -> None:
         """Index a duplicate's URLs after its record was written."""
-        self.index.record_urls(
-            duplicate.urls or (duplicate.url,), duplicate.duplicate_of, duplicate.kind
-        )
+        record_index_entry(self.index, duplicate_entry(duplicate))
 
     # -- end of run ------------------------------------------------------------------------
 
