@@ -78,6 +78,57 @@ def blocked_reason(
     return None
 
 
+_DIGITS = {8: set("01234567"), 10: set("0123456789"), 16: set("0123456789abcdef")}
+
+
+def _inet_aton_part(part: str) -> int | None:
+    """Read one part of a dotted IPv4 host as inet_aton(3) does: 0x hex, 0 octal, decimal."""
+    if part[:2].lower() == "0x":
+        digits, base = part[2:], 16
+        if not digits:
+            return 0  # WHATWG: "0x" alone is zero
+    elif len(part) > 1 and part.startswith("0"):
+        digits, base = part[1:], 8
+    else:
+        digits, base = part, 10
+    if not digits or not set(digits.lower()) <= _DIGITS[base]:
+        return None
+    return int(digits, base)
+
+
+def literal_address(host: str) -> Address | None:
+    """Return the IP address a URL host denotes literally, or None when it is a name.
+
+    Beyond the dotted-decimal and IPv6 forms ``ipaddress`` reads, a resolver (glibc's
+    inet_aton, which getaddrinfo uses) and browsers accept IPv4 as one to four parts,
+    each decimal, octal (leading 0) or hex (0x): ``2130706433``, ``0x7f.0.0.1``,
+    ``0177.0.0.1`` and ``127.1`` are all 127.0.0.1. Every such form must be judged as
+    the address it is, before any connection.
+    """
+    text = host.strip().lower()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    try:
+        return ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        pass
+    text = text.removesuffix(".")
+    parts = text.split(".")
+    if not 1 <= len(parts) <= 4 or not all(parts):
+        return None
+    values = [_inet_aton_part(part) for part in parts]
+    if any(value is None for value in values):
+        return None
+    numbers = [value for value in values if value is not None]
+    *head, last = numbers
+    if any(value > 0xFF for value in head) or last >= 256 ** (5 - len(numbers)):
+        return None
+    address = last
+    for index, value in enumerate(head):
+        address += value << (8 * (3 - index))
+    return ipaddress.IPv4Address(address)
+
+
 def parse_networks(values: Iterable[str]) -> tuple[Network, ...]:
     """Parse the WIREARCHIVE_DENY_NETWORKS setting (CIDR strings)."""
     return tuple(ipaddress.ip_network(value.strip(), strict=False) for value in values)
@@ -121,6 +172,10 @@ class _FilteringReceiver:
     def resolutionComplete(self) -> None:
         if self.allowed == 0 and self.refusal is not None:
             self.policy.refused[self.host] = self.refusal
+        elif self.allowed:
+            # A name that re-resolved to an allowed address: a later failure to reach it
+            # is a network error, not a refusal explained by an earlier answer.
+            self.policy.refused.pop(self.host, None)
         self.receiver.resolutionComplete()
 
 
@@ -215,15 +270,21 @@ class AddressGuardMiddleware:
         return BlockedAddress(f"{request.url}: {reason}")
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        """Refuse a URL whose host is a literal non-public IP before it is even queued."""
-        host = urlsplit(request.url).hostname
+        """Refuse a URL whose host is a literal non-public IP before it is even queued.
+
+        Literal in any notation a resolver would accept (see ``literal_address``); a name
+        is left to the resolver, which decides on the address it resolves to.
+        """
+        try:
+            host = urlsplit(request.url).hostname
+        except ValueError:
+            host = None
         if host is None:
             return
-        try:
-            ipaddress.ip_address(host)
-        except ValueError:
-            return  # a name: the resolver decides on the address it resolves to
-        reason = self.policy.reason(host)
+        address = literal_address(host)
+        if address is None:
+            return
+        reason = self.policy.reason(str(address))
         if reason is not None:
             raise self._refuse(request, reason)
 

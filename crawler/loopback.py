@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,12 +14,18 @@ LOOPBACK = "127.0.0.1"
 
 @dataclass(frozen=True, slots=True)
 class Resource:
-    """One response: status, body bytes and headers."""
+    """One response: status, body bytes and headers.
+
+    ``stream``, when set, replaces ``body``: a function returning the body's pieces, sent
+    with chunked transfer coding and no Content-Length as they come (a generator may
+    sleep between pieces to play a slow or stalled server).
+    """
 
     body: bytes
     content_type: str | None = "text/html; charset=utf-8"
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=dict)
+    stream: Callable[[], Iterable[bytes]] | None = None
 
 
 # A route is a fixed resource, or a function of the request path and headers.
@@ -27,15 +33,23 @@ Route = Resource | Callable[[str, Mapping[str, str]], Resource]
 
 
 class LoopbackServer:
-    """A threaded HTTP server on 127.0.0.1 whose routes can be changed while it runs."""
+    """A threaded HTTP server on loopback whose routes can be changed while it runs."""
 
-    def __init__(self, routes: Mapping[str, Route] | None = None, port: int = 0) -> None:
+    def __init__(
+        self, routes: Mapping[str, Route] | None = None, port: int = 0, host: str = LOOPBACK
+    ) -> None:
         self.routes: dict[str, Route] = dict(routes or {})
         self.requests: list[str] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def handle(self) -> None:
+                try:
+                    super().handle()
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client hung up: nothing to report
 
             def do_GET(self) -> None:
                 server.requests.append(self.path)
@@ -58,15 +72,31 @@ class LoopbackServer:
                     self.send_header("Content-Type", resource.content_type)
                 for name, value in resource.headers.items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", str(len(resource.body)))
-                self.end_headers()
-                if send_body:
-                    self.wfile.write(resource.body)
+                try:
+                    if resource.stream is None:
+                        self.send_header("Content-Length", str(len(resource.body)))
+                        self.end_headers()
+                        if send_body:
+                            self.wfile.write(resource.body)
+                        return
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    if send_body:
+                        self._stream(resource.stream())
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client gave up (timeout, size limit)
+
+            def _stream(self, pieces: Iterable[bytes]) -> None:
+                for piece in pieces:
+                    if piece:
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                        self.wfile.flush()
+                self.wfile.write(b"0\r\n\r\n")
 
             def log_message(self, format: str, *args: object) -> None:
                 """Keep the terminal quiet; the crawler reports what it fetched."""
 
-        self._httpd = ThreadingHTTPServer((LOOPBACK, port), Handler)
+        self._httpd = ThreadingHTTPServer((host, port), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 

@@ -13,10 +13,16 @@ from scrapy.exceptions import (
 )
 from scrapy.spidermiddlewares.httperror import HttpError
 
+
+class RedirectLoop(IgnoreRequest):
+    """A redirect back to a URL the same request already went through."""
+
+
 # Checked in order: the first matching class names the reason.
 EXCEPTION_REASONS: tuple[tuple[type[BaseException], str], ...] = (
     (DownloadTimeoutError, "timeout"),
     (TimeoutError, "timeout"),
+    (RedirectLoop, "redirect_loop"),
     (DownloadCancelledError, "too_large"),
     (CannotResolveHostError, "dns_error"),
     (DownloadConnectionRefusedError, "connection_refused"),
@@ -24,6 +30,21 @@ EXCEPTION_REASONS: tuple[tuple[type[BaseException], str], ...] = (
     (DownloadFailedError, "download_failed"),
     (ConnectionError, "connection_error"),
 )
+
+
+def _ignored_reason(error: IgnoreRequest) -> str:
+    """Name the reason behind Scrapy's own IgnoreRequest, which it only says in words."""
+    cause = error.__cause__
+    message = str(error)
+    # HttpCompressionMiddleware: a content-coding bomb (or a page that inflates past
+    # DOWNLOAD_MAXSIZE) is the same outcome as a body that streams past it.
+    if type(cause).__name__ == "_DecompressionMaxSizeExceeded" or (
+        "DOWNLOAD_MAXSIZE" in message and "decompression" in message
+    ):
+        return "too_large"
+    if message == "max redirections reached":  # RedirectMiddleware, REDIRECT_MAX_TIMES
+        return "too_many_redirects"
+    return "ignored"
 
 
 def failure_reason(error: BaseException) -> str:
@@ -34,7 +55,7 @@ def failure_reason(error: BaseException) -> str:
         if isinstance(error, exception_type):
             return reason
     if isinstance(error, IgnoreRequest):
-        return "ignored"
+        return _ignored_reason(error)
     return "download_error"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -40,16 +41,77 @@ def parse_xml(body: bytes) -> XmlDocument:
         root = etree.fromstring(body, parser)
     except etree.XMLSyntaxError as err:
         return XmlDocument(None, [f"not XML: {err}"])
-    errors = [
-        f"line {entry.line}: {entry.message}"
-        for entry in parser.error_log
-        if entry.level >= etree.ErrorLevels.ERROR
-    ]
+    errors = _errors(parser.error_log)
     if root is None:
         errors = errors or ["no XML element found"]
-    return XmlDocument(
-        root, errors[:5] if len(errors) <= 5 else [*errors[:4], f"and {len(errors) - 4} more"]
-    )
+    return XmlDocument(root, errors)
+
+
+def _errors(error_log: Any) -> list[str]:
+    """Return a parser's errors as at most five readable lines."""
+    errors = [
+        f"line {entry.line}: {entry.message}"
+        for entry in error_log
+        if entry.level >= etree.ErrorLevels.ERROR
+    ]
+    return errors[:5] if len(errors) <= 5 else [*errors[:4], f"and {len(errors) - 4} more"]
+
+
+STREAM_CHUNK = 64 * 1024
+
+
+@dataclass
+class XmlStream:
+    """A document read piece by piece: its root's local name once known, and its errors."""
+
+    root_name: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+def iter_entries(body: bytes, stream: XmlStream) -> Iterator[Any]:
+    """Yield each complete child of the root element, then discard it (bounded memory).
+
+    The same hostile-input options as ``parse_xml``; the tree never holds more than the
+    entry being read, so a 50,000-URL sitemap costs what one ``<url>`` costs. The caller
+    must be done with an entry before asking for the next. ``stream`` receives the root's
+    local name as soon as it is read, and the errors once the document is exhausted.
+    """
+    if not body.strip():
+        stream.errors.append("empty document")
+        return
+    parser = etree.XMLPullParser(events=("start", "end"), **_PARSER_OPTIONS)
+    depth = 0
+    complete = False
+    try:
+        for offset in range(0, len(body) + 1, STREAM_CHUNK):
+            if offset < len(body):
+                parser.feed(body[offset : offset + STREAM_CHUNK])
+            else:
+                parser.close()
+            for event, element in parser.read_events():
+                if event == "start":
+                    depth += 1
+                    if depth == 1:
+                        stream.root_name = local_name(element) or str(element.tag)
+                    continue
+                depth -= 1
+                complete = depth == 0 and offset < len(body)
+                if depth != 1:
+                    continue
+                yield element
+                # Drop what was read: this entry's content and the entries before it.
+                element.clear(keep_tail=False)
+                parent = element.getparent()
+                while parent is not None and element.getprevious() is not None:
+                    del parent[0]
+    except etree.XMLSyntaxError as err:
+        stream.errors.append(f"not XML: {err}")
+        return
+    stream.errors.extend(_errors(parser.error_log))
+    if stream.root_name is not None and not complete:
+        stream.errors.append(f"truncated: the document ends inside <{stream.root_name}>")
+    if stream.root_name is None and not stream.errors:
+        stream.errors.append("no XML element found")
 
 
 def local_name(element: Any) -> str:

@@ -57,6 +57,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.RawCaptureMiddleware": 595,
+    # Above RedirectMiddleware (600) so it sees a 3xx first: a loop is counted, not dropped.
+    "crawler.middlewares.RedirectLoopMiddleware": 610,
     # Last before the download handler: it sees every request, redirects included.
     "crawler.guard.AddressGuardMiddleware": 950,
 }

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crawler.feeds import Link, absolute_http_url
-from crawler.safexml import child_text, children, local_name, parse_date, parse_xml
+from crawler.safexml import XmlStream, child_text, children, iter_entries, local_name, parse_date
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -51,27 +51,35 @@ def _date(entry: Any) -> str | None:
 
 
 def parse_sitemap(body: bytes, base_url: str) -> SitemapParse:
-    """Return the pages of a urlset, or the child sitemaps of an index, with their dates."""
-    document = parse_xml(body)
-    result = SitemapParse(errors=list(document.errors))
-    root = document.root
-    if root is None:
-        return result
-    kind = local_name(root)
-    if kind == "urlset":
-        entries, target = children(root, "url"), result.pages
-    elif kind == "sitemapindex":
-        entries, target = children(root, "sitemap"), result.sitemaps
-    else:
-        result.errors.append(f"not a sitemap: root element <{kind or root.tag}>")
-        return result
+    """Return the pages of a urlset, or the child sitemaps of an index, with their dates.
+
+    The document is read as a stream (see ``iter_entries``): memory grows with the links
+    found, not with the size of the XML tree.
+    """
+    result = SitemapParse()
+    stream = XmlStream()
     seen: set[str] = set()
-    for entry in entries:
-        url = absolute_http_url(child_text(entry, "loc"), base_url)
+    for entry in iter_entries(body, stream):
+        kind = stream.root_name
+        if kind == "urlset":
+            wanted, target = "url", result.pages
+        elif kind == "sitemapindex":
+            wanted, target = "sitemap", result.sitemaps
+        else:
+            break
+        if local_name(entry) != wanted:
+            continue
+        loc = child_text(entry, "loc")
+        url = absolute_http_url(loc, base_url)
         if url is None:
-            result.errors.append(f"entry without an http(s) <loc>: {child_text(entry, 'loc')!r}")
+            result.errors.append(f"entry without an http(s) <loc>: {loc!r}")
             continue
         if url not in seen:
             seen.add(url)
             target.append(Link(url, parse_date(_date(entry))))
+    kind = stream.root_name
+    errors = list(stream.errors)
+    if kind is not None and kind not in ("urlset", "sitemapindex"):
+        errors.append(f"not a sitemap: root element <{kind}>")
+    result.errors = errors + result.errors
     return result

@@ -42,6 +42,15 @@ def _prefixed(stats: Mapping[str, Any], prefix: str) -> dict[str, int]:
     }
 
 
+def _rejected(stats: Mapping[str, Any]) -> dict[str, int]:
+    rejected = _prefixed(stats, "rejected/")
+    # Scrapy's URL length filter drops over-long URLs before any middleware of ours sees them.
+    too_long = int(stats.get("urllength/request_ignored_count", 0))
+    if too_long:
+        rejected["url_too_long"] = rejected.get("url_too_long", 0) + too_long
+    return dict(sorted(rejected.items()))
+
+
 def _per_source(stats: Mapping[str, Any]) -> dict[str, dict[str, int]]:
     table: dict[str, dict[str, int]] = {}
     for rest, value in _prefixed(stats, "source/").items():
@@ -87,7 +96,7 @@ def build_summary(
         "duplicates": {
             kind: int(stats.get(f"dedup/{kind}", 0)) for kind in ("url", "exact", "near")
         },
-        "rejected": _prefixed(stats, "rejected/"),
+        "rejected": _rejected(stats),
         "errors": sum(error_details.values()),
         "error_details": error_details,
         "unchanged": int(stats.get("archive/unchanged", 0)),

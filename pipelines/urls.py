@@ -27,9 +27,9 @@ def canonicalize_url(url: str) -> str:
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").rstrip(".")
     port = parts.port
+    if ":" in host:  # an IPv6 literal keeps its brackets, with or without a port
+        host = f"[{host}]"
     netloc = host if port is None or DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
-    if ":" in host:  # IPv6 literal
-        netloc = f"[{host}]" if port is None or DEFAULT_PORTS.get(scheme) == port else netloc
     query = urlencode(
         [
             (k, v)
