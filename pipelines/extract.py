@@ -134,21 +134,10 @@ def _iso(value: str | None) -> str | None:
 def _jsonld_dates(tree: Any) -> dict[str, str]:
     """Collect datePublished/dateModified from the page's JSON-LD blocks."""
     found: dict[str, str] = {}
-    stack: list[Any] = []
-    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
-        try:
-            stack.append(json.loads(script))
-        except ValueError:
-            continue
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, dict):
-            for key in ("datePublished", "dateModified"):
-                if isinstance(node.get(key), str):
-                    found.setdefault(key, node[key])
-            stack.extend(v for v in node.values() if isinstance(v, (list, dict)))
+    for node in _ld_nodes(tree):
+        for key in ("datePublished", "dateModified"):
+            if isinstance(node.get(key), str):
+                found.setdefault(key, node[key])
     return found
 
 

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -97,6 +98,31 @@ def dev_site(pages: Mapping[str, bytes]) -> LoopbackServer:
         "application/rss+xml",
     )
     server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", "text/plain")
+    return server
+
+
+class Paced:
+    """A route that answers its page after a delay: a slow site, for runs to be caught mid-way."""
+
+    def __init__(self, body: bytes, delay: float) -> None:
+        self.body = body
+        self.delay = delay
+
+    def __call__(self, path: str, headers: Mapping[str, str]) -> Resource:
+        time.sleep(self.delay)
+        return Resource(self.body, "text/html")
+
+
+def news_site(count: int, delay: float = 0.0) -> LoopbackServer:
+    """Return a server with ``count`` dev pages at /news/{n}.html, a feed and robots.txt."""
+    server = LoopbackServer()
+    server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", "text/plain")
+    for number, body in enumerate(list(dev_pages().values())[:count]):
+        route = Paced(body, delay) if delay else Resource(body, "text/html")
+        server.routes[f"/news/{number}.html"] = route
+    server.routes["/feed.xml"] = Resource(
+        rss((server.url(f"/news/{n}.html"), None) for n in range(count)), "application/rss+xml"
+    )
     return server
 
 

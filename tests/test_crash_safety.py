@@ -7,20 +7,17 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
-from crawler.loopback import LoopbackServer, Resource
 from tests.support import (
     DEV_SET,
     FAST_CRAWL,
     ROOT,
     archive_objects,
-    dev_pages,
     load_json,
-    rss,
+    news_site,
     run_cli,
     write_config,
 )
@@ -29,25 +26,10 @@ pytestmark = pytest.mark.skipif(not DEV_SET.exists(), reason="shared/data/extrac
 PAGES = 16
 
 
-class Paced:
-    def __init__(self, body: bytes) -> None:
-        self.body = body
-
-    def __call__(self, path: str, headers: Mapping[str, str]) -> Resource:
-        time.sleep(0.15)
-        return Resource(self.body, "text/html")
-
-
 def test_kill_9_mid_run_loses_nothing_and_stores_nothing_twice(tmp_path: Path) -> None:
-    server = LoopbackServer()
-    server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", "text/plain")
-    for number, body in enumerate(list(dev_pages().values())[:PAGES]):
-        server.routes[f"/news/{number}.html"] = Paced(body)
+    server = news_site(PAGES, delay=0.15)
     archive = tmp_path / "archive"
     with server.running():
-        server.routes["/feed.xml"] = Resource(
-            rss((server.url(f"/news/{n}.html"), None) for n in range(PAGES)), "text/xml"
-        )
         config = write_config(
             tmp_path / "sources.yaml",
             [{"name": "wire", "feeds": [server.url("/feed.xml")]}],
@@ -87,15 +69,9 @@ def test_kill_9_mid_run_loses_nothing_and_stores_nothing_twice(tmp_path: Path) -
 
 
 def test_verify_finds_and_repairs_an_index_out_of_step(tmp_path: Path) -> None:
-    server = LoopbackServer()
-    server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", "text/plain")
-    for number, body in enumerate(list(dev_pages().values())[:4]):
-        server.routes[f"/news/{number}.html"] = Resource(body, "text/html")
+    server = news_site(4)
     archive = tmp_path / "archive"
     with server.running():
-        server.routes["/feed.xml"] = Resource(
-            rss((server.url(f"/news/{n}.html"), None) for n in range(4)), "text/xml"
-        )
         config = write_config(
             tmp_path / "sources.yaml",
             [{"name": "wire", "feeds": [server.url("/feed.xml")]}],

@@ -6,20 +6,17 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
-from crawler.loopback import LoopbackServer, Resource
 from tests.support import (
     DEV_SET,
     FAST_CRAWL,
     ROOT,
     archive_objects,
-    dev_pages,
     load_json,
-    rss,
+    news_site,
     run_cli,
     write_config,
 )
@@ -28,24 +25,9 @@ pytestmark = pytest.mark.skipif(not DEV_SET.exists(), reason="shared/data/extrac
 PAGES = 12
 
 
-class Slow:
-    def __init__(self, body: bytes) -> None:
-        self.body = body
-
-    def __call__(self, path: str, headers: Mapping[str, str]) -> Resource:
-        time.sleep(0.5)
-        return Resource(self.body, "text/html")
-
-
 def test_sigterm_stops_cleanly_and_the_next_run_finishes_the_job(tmp_path: Path) -> None:
-    server = LoopbackServer()
-    server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", "text/plain")
-    for number, body in enumerate(list(dev_pages().values())[:PAGES]):
-        server.routes[f"/news/{number}.html"] = Slow(body)
+    server = news_site(PAGES, delay=0.5)
     with server.running():
-        server.routes["/feed.xml"] = Resource(
-            rss((server.url(f"/news/{n}.html"), None) for n in range(PAGES)), "text/xml"
-        )
         config = write_config(
             tmp_path / "sources.yaml",
             [{"name": "wire", "feeds": [server.url("/feed.xml")]}],

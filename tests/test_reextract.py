@@ -8,16 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from crawler.loopback import LoopbackServer, Resource
 from pipelines.items import Page
 from pipelines.warc import build_warc, read_warc
 from tests.support import (
     DEV_SET,
     FAST_CRAWL,
     archive_objects,
-    dev_pages,
     load_json,
-    rss,
+    news_site,
     run_cli,
     write_config,
 )
@@ -49,20 +47,9 @@ def test_read_warc_gives_back_the_page_that_was_written() -> None:
 
 
 def test_reextract_changes_exactly_the_articles_whose_extraction_changed(tmp_path: Path) -> None:
-    server = LoopbackServer()
-    server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", "text/plain")
-    for number, body in enumerate(list(dev_pages().values())[:PAGES]):
-        server.routes[f"/news/{number}.html"] = Resource(body, "text/html")
-    config = write_config(
-        tmp_path / "sources.yaml",
-        [{"name": "wire", "feeds": ["https://example.org/feed.xml"]}],
-        allow_private_addresses=True,
-    )
+    server = news_site(PAGES)
     archive = tmp_path / "archive"
     with server.running():
-        server.routes["/feed.xml"] = Resource(
-            rss((server.url(f"/news/{n}.html"), None) for n in range(PAGES)), "text/xml"
-        )
         config = write_config(
             tmp_path / "sources.yaml",
             [{"name": "wire", "feeds": [server.url("/feed.xml")]}],

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from crawler.loopback import LoopbackServer, Resource
+from crawler.loopback import LoopbackServer
 from tests.faultproxy import FaultProxy
 from tests.fixtures_s3 import S3Server, s3_client
-from tests.support import DEV_SET, FAST_CRAWL, dev_pages, load_json, rss, run_cli, write_config
+from tests.support import DEV_SET, FAST_CRAWL, load_json, news_site, run_cli, write_config
 
 pytestmark = pytest.mark.skipif(not DEV_SET.exists(), reason="shared/data/extraction-dev missing")
 PAGES = 8
@@ -18,14 +18,7 @@ PAGES = 8
 
 @pytest.fixture
 def site() -> Iterator[LoopbackServer]:
-    server = LoopbackServer()
-    server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", "text/plain")
-    for number, body in enumerate(list(dev_pages().values())[:PAGES]):
-        server.routes[f"/news/{number}.html"] = Resource(body, "text/html")
-    with server.running():
-        server.routes["/feed.xml"] = Resource(
-            rss((server.url(f"/news/{n}.html"), None) for n in range(PAGES)), "text/xml"
-        )
+    with news_site(PAGES).running() as server:
         yield server
 
 
