@@ -27,6 +27,7 @@ WIREARCHIVE_SINCE = None  # backfill: YYYY-MM-DD, inclusive, UTC
 WIREARCHIVE_UNTIL = None
 WIREARCHIVE_URLS: list[str] = []  # backfill --urls: exactly these article pages
 WIREARCHIVE_WORKERS = None  # extraction processes; None: one per core; 0: one thread
+WIREARCHIVE_WRITE_THREADS = 16  # archive writes in flight at once (S3 PUTs, local fsyncs)
 WIREARCHIVE_REFRESH = False  # True: re-fetch archived articles, store changed texts as revisions
 WIREARCHIVE_NEAR_WINDOW_DAYS = 30.0  # near-duplicates are looked for among this recent window
 

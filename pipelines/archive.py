@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -59,18 +60,28 @@ class ArchivePipeline:
     local spool (pipelines/spool.py); the next run flushes them first.
     """
 
-    def __init__(self, state: CrawlState, stats: StatsCollector, spool: Spool) -> None:
+    def __init__(
+        self, state: CrawlState, stats: StatsCollector, spool: Spool, threads: int = 16
+    ) -> None:
         self.state = state
         self.store = state.store
         self.stats = stats
         self.spool = spool
+        # Writes wait on the network (S3) or the disk (fsync), not the CPU: a bounded pool
+        # of its own lets many overlap without starving the other thread work of the crawl.
+        self.writers = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="archive")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
         """Share the crawl's state and its store."""
         assert crawler.stats is not None
         state = CrawlState.for_crawler(crawler)
-        return cls(state, crawler.stats, Spool.for_store(state.store))
+        threads = crawler.settings.getint("WIREARCHIVE_WRITE_THREADS")
+        return cls(state, crawler.stats, Spool.for_store(state.store), threads)
+
+    def close_spider(self, spider: Any = None) -> None:
+        """Wait for the writes in flight, then let the writer threads go."""
+        self.writers.shutdown(wait=True)
 
     async def process_item(self, item: Any) -> Any:
         """Write off the reactor; count the outcome; index only what was written."""
@@ -112,7 +123,8 @@ class ArchivePipeline:
     ) -> bool | None:
         """Put the objects; on a store failure spool them and return None."""
         try:
-            return await asyncio.to_thread(write_objects, self.store, objects)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self.writers, write_objects, self.store, objects)
         except StoreError as err:
             logger.error("archive write failed for %s: %s; spooling it locally", url, err)
             if article is not None:

@@ -23,6 +23,7 @@ TEMP_PREFIX = "."
 TEMP_SUFFIX = ".tmp"
 S3_MAX_ATTEMPTS = 5
 S3_CONNECT_TIMEOUT = 10
+S3_POOL_CONNECTIONS = 32
 S3_READ_TIMEOUT = 60
 # Error codes S3-compatible servers use when a conditional create lost the race.
 S3_CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
@@ -215,6 +216,8 @@ class S3Store:
                     retries={"max_attempts": attempts, "mode": "standard"},
                     connect_timeout=S3_CONNECT_TIMEOUT,
                     read_timeout=S3_READ_TIMEOUT,
+                    # One client per process serves every writer thread (see ArchivePipeline).
+                    max_pool_connections=S3_POOL_CONNECTIONS,
                 )
                 self._client = boto3.session.Session().client("s3", config=config)
             return self._client
