@@ -25,7 +25,7 @@ from pipelines.lock import LockHeld, LockLost, RunLock
 from pipelines.reextract import ReextractReport, article_keys_in, reextract
 from pipelines.spool import Spool, flush_spool
 from pipelines.state import StateIndex, open_state, sync_state
-from pipelines.stores import Store, StoreError, open_store
+from pipelines.stores import LocalStore, Store, StoreError, open_store
 from pipelines.verify import verify
 
 EXIT_OK = 0
@@ -108,6 +108,9 @@ def locked_archive(archive: str, run_id: str) -> Iterator[Store]:
     except StoreError as err:
         raise RunError(f"cannot lock archive {archive}: {err}") from err
     try:
+        if isinstance(store, LocalStore):
+            # Under the lock no one else writes: any temp file is a killed run's leftover.
+            store.sweep_temporary()
         try:
             # Fetch (or check) the archive's index now, so a broken one stops the run here
             # with one line rather than inside the engine.

@@ -178,6 +178,18 @@ class LocalStore:
                 if key.startswith(prefix):
                     yield key
 
+    def sweep_temporary(self) -> int:
+        """Delete temp files a killed writer left behind; call it only under the run lock."""
+        removed = 0
+        if not self.root.is_dir():
+            return 0
+        for dirpath, _dirnames, filenames in os.walk(self.root):
+            for name in filenames:
+                if name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX):
+                    (Path(dirpath) / name).unlink(missing_ok=True)
+                    removed += 1
+        return removed
+
     def check(self) -> None:
         """Create the root folder and make sure a file can be written there."""
         try:
