@@ -22,7 +22,7 @@ from crawler.run import (
     run_reextract,
     run_verify,
 )
-from crawler.sources import Config, ConfigError, load_config
+from crawler.sources import Config, ConfigError, check_redis_url, load_config
 from pipelines.daterange import DateRange, DateRangeError, parse_day
 
 DEFAULT_CONFIG = "sources.yaml"
@@ -84,6 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="re-fetch archived articles; a changed text is stored as a new version",
     )
+    crawl.add_argument(
+        "--redis",
+        metavar="URL",
+        help="distributed mode: share the index, URL claims and source leases in this Redis "
+        "(redis://HOST:PORT/DB; default: the config's redis:)",
+    )
+    crawl.add_argument(
+        "--worker", metavar="NAME", help="this worker's name in distributed mode (host:pid)"
+    )
 
     backfill = commands.add_parser(
         "backfill", help="fill the archive with one source's history through the same pipeline"
@@ -136,6 +145,11 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     """Crawl the configured sources once."""
     if args.limit < 0:
         raise RunError("--limit must be 0 or more", EXIT_USAGE)
+    if args.redis:
+        try:
+            check_redis_url(args.redis)
+        except ValueError as err:
+            raise RunError(f"--redis: {err}", EXIT_USAGE) from err
     return run_crawl(
         RunRequest(
             config=load_config(args.config),
@@ -146,6 +160,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             settings=_settings(args),
             verbose=args.verbose,
             refresh=args.refresh,
+            redis=args.redis,
+            worker=args.worker,
         )
     )
 

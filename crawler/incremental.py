@@ -10,6 +10,10 @@ no request at all. For each article request:
   not fetched, indexed with the article once that is archived.
 
 ``crawl --refresh`` lets archived articles through, to look for revisions.
+
+In distributed mode (``crawl --redis``) a new URL is also claimed in Redis (its canonical
+form, for the claim TTL): a URL another worker is fetching is skipped here, counted as
+``incremental/claimed_elsewhere``.
 """
 
 from __future__ import annotations
@@ -74,6 +78,12 @@ class SkipArchivedMiddleware:
             self.state.aliases.setdefault(canonical, []).append(url)
             self.stats.inc_value("incremental/aliases")
             raise Skipped(f"{url}: same canonical URL as {first}, requested in this run")
+        # Distributed mode: one worker fetches a URL; the claim is given back once the page
+        # is archived, recorded as a duplicate, or at the end of the run.
+        if self.state.shared and not await asyncio.to_thread(self.state.claim_url, canonical):
+            del self.state.requested[canonical]
+            self.stats.inc_value("incremental/claimed_elsewhere")
+            raise Skipped(f"{url}: another worker is fetching it")
 
     async def _record_url_duplicate(
         self, url: str, canonical: str, source: str, original: str, original_key: str

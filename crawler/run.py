@@ -11,20 +11,23 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
-from scrapy.crawler import AsyncCrawlerProcess
+import redis
+from scrapy.crawler import AsyncCrawlerProcess, Crawler
 from scrapy.settings import Settings
 
 from crawler.sources import Config, ConfigError
 from crawler.spiders.wire import WireSpider
 from crawler.summary import RunSummary, format_summary, new_run_id
+from pipelines.crawlstate import default_worker
 from pipelines.daterange import DateRange
 from pipelines.keys import DEFAULT_ARCHIVE, encode_json
 from pipelines.lock import LockHeld, LockLost, RunLock
+from pipelines.redisindex import RedisIndex
 from pipelines.reextract import ReextractReport, article_keys_in, reextract
-from pipelines.spool import Spool, flush_spool
-from pipelines.state import StateIndex, open_state, sync_state
+from pipelines.spool import IndexRecorder, Spool, flush_spool
+from pipelines.state import open_state, sync_state
 from pipelines.stores import LocalStore, Store, StoreError, open_store
 from pipelines.verify import verify
 
@@ -54,6 +57,8 @@ class RunRequest:
     settings: Mapping[str, Any] = field(default_factory=dict)
     verbose: bool = False
     refresh: bool = False
+    redis: str | None = None  # distributed mode; None: the config's redis:, else one machine
+    worker: str | None = None  # this worker's name in distributed mode; None: host:pid
 
 
 def project_settings() -> Settings:
@@ -84,6 +89,8 @@ def crawl_settings(request: RunRequest, archive: str, run_id: str) -> Settings:
             "WIREARCHIVE_REFRESH": request.refresh,
             "WIREARCHIVE_RUN_ID": run_id,
             "WIREARCHIVE_SUMMARY_PATH": request.summary_path,
+            "WIREARCHIVE_REDIS": request.redis or request.config.redis,
+            "WIREARCHIVE_WORKER": request.worker or default_worker(),
             "LOG_LEVEL": "INFO" if request.verbose else "WARNING",
         },
         priority="cmdline",
@@ -130,7 +137,7 @@ def locked_archive(archive: str, run_id: str) -> Iterator[Store]:
             print(f"wirearchive: could not release the lock of {archive}: {err}", file=sys.stderr)
 
 
-def flush(store: Store, index: StateIndex) -> None:
+def flush(store: Store, index: IndexRecorder) -> None:
     """Write what earlier runs spooled while the archive was down, before anything else."""
     spool = Spool.for_store(store)
     waiting = len(spool)
@@ -143,6 +150,124 @@ def flush(store: Store, index: StateIndex) -> None:
             f"{waiting} spooled writes wait in {spool.folder} and the archive still fails: {err}"
         ) from err
     print(f"wirearchive: flushed {flushed} spooled writes into {store.uri}", file=sys.stderr)
+
+
+class SourceLeases:
+    """Per-source leases in Redis: a source is crawled by the one worker holding its lease.
+
+    ``SET <ns>lease:<source> <worker> NX PX <ttl>``, renewed while the crawl runs (see
+    LeaseKeeper) and released at the end; a killed worker's leases expire after ``ttl``.
+    """
+
+    _RENEW = """
+    if redis.call('GET', KEYS[1]) == ARGV[1] then
+        return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+    end
+    return 0
+    """
+    _RELEASE = """
+    if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+    return 0
+    """
+
+    def __init__(self, client: redis.Redis, prefix: str, worker: str, ttl: float) -> None:
+        self.r = client
+        self.prefix = prefix
+        self.worker = worker
+        self.ttl_ms = max(1, int(ttl * 1000))
+        self.names: list[str] = []  # the sources whose lease is ours
+        self._renew = client.register_script(self._RENEW)
+        self._release = client.register_script(self._RELEASE)
+
+    @property
+    def renew_interval(self) -> float:
+        """Seconds between renewals: a third of the lease."""
+        return self.ttl_ms / 3000
+
+    def key(self, source: str) -> str:
+        """Return the Redis key of a source's lease."""
+        return f"{self.prefix}lease:{source}"
+
+    def acquire(self, sources: Sequence[str]) -> dict[str, str]:
+        """Take every free lease among ``sources``; return the others' holders by source."""
+        held: dict[str, str] = {}
+        for source in sources:
+            key = self.key(source)
+            if self.r.set(key, self.worker, nx=True, px=self.ttl_ms):
+                self.names.append(source)
+                continue
+            holder = cast("bytes | None", self.r.get(key))
+            if holder == self.worker.encode("utf-8"):
+                # Left by an earlier run of the same worker name: ours again.
+                self.r.set(key, self.worker, xx=True, px=self.ttl_ms)
+                self.names.append(source)
+            elif holder is None and self.r.set(key, self.worker, nx=True, px=self.ttl_ms):
+                self.names.append(source)  # expired in between
+            else:
+                held[source] = (holder or b"?").decode("utf-8", "replace")
+        return held
+
+    def renew(self) -> None:
+        """Extend every lease; raise LockLost when one is no longer ours."""
+        for source in self.names:
+            if not self._renew(keys=[self.key(source)], args=[self.worker, self.ttl_ms]):
+                raise LockLost(f"the lease of source {source} expired or was taken over")
+
+    def release(self) -> None:
+        """Give every lease back."""
+        for source in self.names:
+            self._release(keys=[self.key(source)], args=[self.worker])
+        self.names = []
+
+
+@contextmanager
+def shared_archive(
+    archive: str, redis_url: str, worker: str, sources: Sequence[str], ttl: float
+) -> Iterator[tuple[str, ...]]:
+    """Distributed mode: check the archive, lease free sources, replay the spool; yield them.
+
+    No archive lock: the workers cooperate through Redis (the shared index, URL claims and
+    these leases). Exit 75 when every source is leased by another worker.
+    """
+    store = open_store(archive)
+    try:
+        store.check()
+    except StoreError as err:
+        raise RunError(f"archive {archive} is unusable: {err}") from err
+    try:
+        index = RedisIndex(redis_url, archive)
+    except redis.RedisError as err:
+        raise RunError(f"cannot use redis {redis_url}: {err}") from err
+    try:
+        leases = SourceLeases(index.r, index.prefix, worker, ttl)
+        try:
+            held = leases.acquire(sources)
+        except redis.RedisError as err:
+            raise RunError(f"cannot use redis {redis_url}: {err}") from err
+        try:
+            if not leases.names:
+                holders = ", ".join(f"{name} ({who})" for name, who in held.items())
+                raise RunError(f"every source is leased by another worker: {holders}", EXIT_LOCKED)
+            if held:
+                print(
+                    "wirearchive: left to other workers: "
+                    + ", ".join(f"{name} ({who})" for name, who in held.items()),
+                    file=sys.stderr,
+                )
+            try:
+                index.sweep()  # claims of dead workers, past their deadline
+                flush(store, index)
+            except (StoreError, OSError, redis.RedisError) as err:
+                raise RunError(f"cannot open the index of archive {archive}: {err}") from err
+            with LeaseKeeper(leases):
+                yield tuple(leases.names)
+        finally:
+            try:
+                leases.release()
+            except redis.RedisError as err:
+                print(f"wirearchive: could not release the source leases: {err}", file=sys.stderr)
+    finally:
+        index.close()
 
 
 def archive_of(request_archive: str | None, config: Config) -> str:
@@ -160,14 +285,25 @@ def selected(config: Config, sources: Sequence[str]) -> tuple[str, ...]:
 
 def run_crawl(request: RunRequest) -> int:
     """Crawl once and return the exit status; print the summary on the terminal."""
-    selected(request.config, request.sources)
+    names = selected(request.config, request.sources)
     archive = archive_of(request.archive, request.config)
     run_id = new_run_id()
-    with locked_archive(archive, run_id):
-        process = AsyncCrawlerProcess(crawl_settings(request, archive, run_id))
-        crawler = process.create_crawler(WireSpider)
-        process.crawl(crawler)
-        process.start()
+    settings = crawl_settings(request, archive, run_id)
+    redis_url = settings.get("WIREARCHIVE_REDIS")
+    if redis_url:
+        # Distributed mode: crawl the sources whose lease this worker holds.
+        with shared_archive(
+            archive,
+            str(redis_url),
+            str(settings.get("WIREARCHIVE_WORKER")),
+            names,
+            settings.getfloat("WIREARCHIVE_CLAIM_TTL"),
+        ) as leased:
+            settings.set("WIREARCHIVE_SOURCES", list(leased), priority="cmdline")
+            crawler = _crawl(settings)
+    else:
+        with locked_archive(archive, run_id):
+            crawler = _crawl(settings)
     extension = next(
         (ext for ext in crawler.extensions.middlewares if isinstance(ext, RunSummary)), None
     )
@@ -176,6 +312,14 @@ def run_crawl(request: RunRequest) -> int:
     summary = extension.summary
     print(format_summary(summary, f"{archive.rstrip('/')}/{extension.summary_key}"))
     return EXIT_OK if summary["status"] == "ok" else EXIT_FAILED
+
+
+def _crawl(settings: Settings) -> Crawler:
+    process = AsyncCrawlerProcess(settings)
+    crawler = process.create_crawler(WireSpider)
+    process.crawl(crawler)
+    process.start()
+    return crawler
 
 
 def run_reextract(
@@ -261,10 +405,21 @@ def _reextract_progress(report: ReextractReport) -> None:
         )
 
 
-class LeaseKeeper:
-    """Renew a run lock's lease from a background thread while the crawl runs."""
+class Lease(Protocol):
+    """A run lock or the source leases: renewed every ``renew_interval`` seconds."""
 
-    def __init__(self, lock: RunLock) -> None:
+    @property
+    def renew_interval(self) -> float:
+        """Seconds between renewals."""
+
+    def renew(self) -> None:
+        """Extend the lease; raise LockLost when it is gone."""
+
+
+class LeaseKeeper:
+    """Renew a run lock's (or the source leases') lease from a background thread."""
+
+    def __init__(self, lock: Lease) -> None:
         self.lock = lock
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="lease", daemon=True)
@@ -281,7 +436,7 @@ class LeaseKeeper:
         while not self.stop.wait(self.lock.renew_interval):
             try:
                 self.lock.renew()
-            except (LockLost, StoreError) as err:
+            except (LockLost, StoreError, redis.RedisError) as err:
                 # Keep crawling: every write is still whole and conditional; only the
                 # promise that no other run overlaps this one is gone.
                 print(f"wirearchive: run lock lost: {err}", file=sys.stderr)

@@ -29,6 +29,9 @@ WIREARCHIVE_URLS: list[str] = []  # backfill --urls: exactly these article pages
 WIREARCHIVE_WORKERS = None  # extraction processes; None: one per core; 0: one thread
 WIREARCHIVE_WRITE_THREADS = 16  # archive writes in flight at once (S3 PUTs, local fsyncs)
 WIREARCHIVE_REFRESH = False  # True: re-fetch archived articles, store changed texts as revisions
+WIREARCHIVE_REDIS = None  # redis://HOST:PORT/DB: distributed mode (shared index, claims, leases)
+WIREARCHIVE_WORKER = None  # this worker's name in distributed mode; None: host:pid
+WIREARCHIVE_CLAIM_TTL = 600.0  # seconds a dead worker's URL/article claims and leases last
 WIREARCHIVE_NEAR_WINDOW_DAYS = 30.0  # near-duplicates are looked for among this recent window
 
 # Politeness.

@@ -69,6 +69,17 @@ def _check_cron(value: str) -> str:
     return value
 
 
+def check_redis_url(value: str) -> str:
+    """Return a Redis URL unchanged, or raise ValueError saying what a valid one looks like."""
+    parsed = urlsplit(value)
+    if parsed.scheme not in {"redis", "rediss", "unix"} or not (parsed.netloc or parsed.path):
+        raise ValueError(f"{value!r} is not a Redis URL (redis://HOST:PORT/DB)")
+    db = parsed.path.strip("/")
+    if parsed.scheme != "unix" and db and not db.isdigit():
+        raise ValueError(f"{value!r}: the database must be a number (redis://HOST:PORT/DB)")
+    return value
+
+
 Url = Annotated[str, AfterValidator(_check_url)]
 Regex = Annotated[str, AfterValidator(_check_regex)]
 
@@ -103,6 +114,7 @@ class _ConfigModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     archive: str | None = None
+    redis: Annotated[str, AfterValidator(check_redis_url)] | None = None
     allow_private_addresses: StrictBool = False
     sources: tuple[dict[str, Any], ...]
 
@@ -136,6 +148,7 @@ class Config:
     sources: tuple[Source, ...]
     archive: str | None = None
     allow_private_addresses: bool = False
+    redis: str | None = None  # distributed mode: the Redis the workers share
 
     def source(self, name: str) -> Source:
         """Return the named source, or raise ConfigError listing the declared names."""
@@ -229,6 +242,7 @@ def parse_config(data: Any, path: str) -> Config:
         sources=tuple(sources),
         archive=_resolve_archive(top.archive, Path(path).parent),
         allow_private_addresses=top.allow_private_addresses,
+        redis=top.redis,
     )
 
 

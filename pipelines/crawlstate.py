@@ -3,23 +3,32 @@
 Originals being written in this run are held as *pending* so that copies arriving while
 the first is still in flight are recognised too; they join the persistent index only once
 their archive write succeeded.
+
+Who decides "original or copy" and holds the pending originals is a strategy:
+``LocalOriginals`` (one machine: the archive's SQLite index plus this run's pending
+originals in memory) or ``SharedOriginals`` (distributed mode: the Redis index, where one
+atomic ``claim_original`` decides and reserves across every worker).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import sqlite3
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from scrapy.crawler import Crawler
 
 from pipelines.items import Article, Duplicate
 from pipelines.keys import archive_uri, article_keys
-from pipelines.neardup import exact_fingerprint
+from pipelines.neardup import exact_fingerprint, signature_of
 from pipelines.nearindex import NearIndex
-from pipelines.spool import record_index_entry
+from pipelines.redisindex import Claim, RedisIndex
+from pipelines.spool import IndexRecorder, record_index_entry
 from pipelines.state import Known, StateIndex, open_state, sync_state
 from pipelines.stores import Store, open_store
 from pipelines.urls import article_id, canonicalize_url
@@ -36,6 +45,7 @@ class Pending:
     article_id: str
     key: str
     fingerprint: str
+    claim: Claim | None = None  # distributed mode: our claim in the shared index
 
 
 def duplicate_entry(duplicate: Duplicate) -> dict[str, Any]:
@@ -47,36 +57,203 @@ def duplicate_entry(duplicate: Duplicate) -> dict[str, Any]:
     }
 
 
+class Index(IndexRecorder, Protocol):
+    """The lookups CrawlState needs: ``state.StateIndex`` and ``redisindex.RedisIndex``."""
+
+    def url(self, url: str) -> Known | None:
+        """Return the article a URL belongs to."""
+
+    def article(self, article_id: str) -> tuple[str, str, int] | None:
+        """Return (key, content_sha256, versions) of an archived article."""
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        """Return the validators last seen for a feed URL."""
+
+    def save_validators(self, entries: Iterable[tuple[str, str | None, str | None]]) -> None:
+        """Remember validators."""
+
+    def close(self) -> None:
+        """Close the index."""
+
+
+def default_worker() -> str:
+    """Return this process's worker name in distributed mode: host:pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Originals(Protocol):
+    """Decide whether an article is a new original and reserve it; then commit or abandon."""
+
+    def admit(self, state: CrawlState, article: Article, key: str) -> Duplicate | str | None:
+        """Return a Duplicate, ``"unchanged"``/``"revision"``, or None (reserved: ours)."""
+
+    def commit(self, state: CrawlState, article: Article, entry: dict[str, Any]) -> None:
+        """Index an original after its archive write succeeded."""
+
+    def reserve(self, state: CrawlState, article: Article, key: str) -> None:
+        """Hold an original or a revision as pending while it is written."""
+
+    def abandon(self, pending: Pending) -> None:
+        """Forget a reserved original whose write failed."""
+
+    def finish(self, state: CrawlState) -> None:
+        """Persist the index at the end of a run and close it."""
+
+
+class LocalOriginals:
+    """One machine: the archive's SQLite index, plus this run's pending originals in memory."""
+
+    def __init__(self, index: StateIndex) -> None:
+        self.index = index
+        self.pending_texts: dict[str, str] = {}  # fingerprint -> pending article id
+        self.pending_near = NearIndex(sqlite3.connect(":memory:", check_same_thread=False))
+
+    def admit(self, state: CrawlState, article: Article, key: str) -> Duplicate | str | None:
+        """Look for an exact or near copy (archived or pending); reserve an original."""
+        fingerprint = exact_fingerprint(article.text)
+        pending = self.pending_texts.get(fingerprint)
+        if pending is not None:
+            return state.duplicate(article, pending, state.pending[pending].key, "exact", 1.0)
+        known = self.index.text(fingerprint)
+        if known is not None:
+            return state.duplicate(article, known.article_id, known.key, "exact", 1.0)
+        match = self.pending_near.find(article.text)
+        if match is None or match.article_id not in state.pending:
+            match = self.index.near_match(article.text) or match
+        if match is not None:
+            return state.duplicate(article, match.article_id, match.key, "near", match.similarity)
+        self.reserve(state, article, key)
+        return None
+
+    def reserve(self, state: CrawlState, article: Article, key: str) -> None:
+        """Hold an original (or a revision) as pending while it is written."""
+        fingerprint = exact_fingerprint(article.text)
+        state.hold(Pending(article.id, key, fingerprint), article)
+        self.pending_texts.setdefault(fingerprint, article.id)
+        self.pending_near.add(article.id, key, article.text, time.time())
+
+    def commit(self, state: CrawlState, article: Article, entry: dict[str, Any]) -> None:
+        """Record the article in the SQLite index."""
+        record_index_entry(self.index, entry)
+        self._forget(article.id, entry["fingerprint"])
+
+    def abandon(self, pending: Pending) -> None:
+        """Drop it, and rebuild the in-run near index without it (rare: a storage failure)."""
+        self._forget(pending.article_id, pending.fingerprint)
+        self.pending_near = NearIndex(sqlite3.connect(":memory:", check_same_thread=False))
+
+    def _forget(self, article_id: str, fingerprint: str) -> None:
+        if self.pending_texts.get(fingerprint) == article_id:
+            del self.pending_texts[fingerprint]
+
+    def finish(self, state: CrawlState) -> None:
+        """Upload the index to the archive."""
+        sync_state(self.index, state.store)
+
+
+class SharedOriginals:
+    """Distributed mode: one atomic ``claim_original`` in Redis decides and reserves."""
+
+    def __init__(self, index: RedisIndex, worker: str, ttl: float) -> None:
+        self.index = index
+        self.worker = worker
+        self.ttl = ttl
+
+    def admit(self, state: CrawlState, article: Article, key: str) -> Duplicate | str | None:
+        """Claim the article: ours, itself (archived or in flight elsewhere), or a copy."""
+        fingerprint = exact_fingerprint(article.text)
+        claim = self.index.claim_original(
+            article.id, key, fingerprint, signature_of(article.text), self.worker, self.ttl
+        )
+        if claim.mine:
+            state.hold(Pending(article.id, key, fingerprint, claim), article)
+            return None
+        if claim.status == "article":
+            # Another worker is writing it now; or archived (a revision, with --refresh).
+            return "unchanged" if claim.pending else state.revision(article)
+        return state.duplicate(article, claim.article_id, claim.key, claim.status, claim.similarity)
+
+    def reserve(self, state: CrawlState, article: Article, key: str) -> None:
+        """Hold a revision as pending: no claim, the article id is archived already."""
+        state.hold(Pending(article.id, key, exact_fingerprint(article.text)), article)
+
+    def commit(self, state: CrawlState, article: Article, entry: dict[str, Any]) -> None:
+        """Make our claim permanent; a revision (no claim) is recorded as on one machine."""
+        pending = state.pending.get(article.id)
+        if pending is None or pending.claim is None:
+            record_index_entry(self.index, entry)
+            return
+        self.index.commit_original(
+            pending.claim,
+            content_sha256=entry["content_sha256"],
+            urls=entry["urls"],
+            version=entry["version"],
+        )
+
+    def abandon(self, pending: Pending) -> None:
+        """Give the claim back: the next claimant (or the next run) writes it."""
+        if pending.claim is not None:
+            self.index.abandon_original(pending.claim)
+
+    def finish(self, state: CrawlState) -> None:
+        """Nothing to upload: the shared index is already up to date."""
+
+
 class CrawlState:
     """What one crawl knows: the archive's index plus what this run has in flight."""
 
-    def __init__(self, store: Store, index: StateIndex, *, refresh: bool = False) -> None:
+    def __init__(
+        self,
+        store: Store,
+        index: Index,
+        *,
+        refresh: bool = False,
+        originals: Originals | None = None,
+    ) -> None:
         self.store = store
         self.index = index
         self.refresh = refresh
+        if originals is None:
+            if not isinstance(index, StateIndex):
+                raise TypeError("a shared index needs SharedOriginals")
+            originals = LocalOriginals(index)
+        self.originals = originals
         self.pending: dict[str, Pending] = {}
         self.pending_urls: dict[str, str] = {}  # URL -> pending article id
-        self.pending_texts: dict[str, str] = {}  # fingerprint -> pending article id
-        self.pending_near = NearIndex(sqlite3.connect(":memory:", check_same_thread=False))
         self.requested: dict[str, str] = {}  # canonical URL -> the URL requested for it
         self.aliases: dict[str, list[str]] = {}  # canonical URL -> other URLs listed for it
         self.validators: dict[str, tuple[str | None, str | None]] = {}
         self.tainted: set[str] = set()  # discovery URLs with a page that must be retried
+        self.url_claims: set[str] = set()  # distributed mode: URLs this worker claimed
+
+    @property
+    def shared(self) -> SharedOriginals | None:
+        """The distributed-mode strategy, or None on one machine."""
+        return self.originals if isinstance(self.originals, SharedOriginals) else None
 
     @classmethod
     def for_crawler(cls, crawler: Crawler) -> CrawlState:
         """Return the crawl's state, opening the archive's index on first use."""
         state: CrawlState | None = getattr(crawler, STATE_ATTRIBUTE, None)
         if state is None:
-            store = open_store(archive_uri(crawler))
-            state = cls(
-                store,
-                open_state(store),
-                refresh=crawler.settings.getbool("WIREARCHIVE_REFRESH"),
-            )
-            days = crawler.settings.getfloat("WIREARCHIVE_NEAR_WINDOW_DAYS")
-            if days > 0:
-                state.index.prune_near(days)
+            uri = archive_uri(crawler)
+            store = open_store(uri)
+            refresh = crawler.settings.getbool("WIREARCHIVE_REFRESH")
+            redis_url = crawler.settings.get("WIREARCHIVE_REDIS")
+            if redis_url:
+                shared = RedisIndex(str(redis_url), uri)
+                originals = SharedOriginals(
+                    shared,
+                    crawler.settings.get("WIREARCHIVE_WORKER") or default_worker(),
+                    crawler.settings.getfloat("WIREARCHIVE_CLAIM_TTL"),
+                )
+                state = cls(store, shared, refresh=refresh, originals=originals)
+            else:
+                index = open_state(store)
+                days = crawler.settings.getfloat("WIREARCHIVE_NEAR_WINDOW_DAYS")
+                if days > 0:
+                    index.prune_near(days)
+                state = cls(store, index, refresh=refresh)
             setattr(crawler, STATE_ATTRIBUTE, state)
         return state
 
@@ -89,30 +266,23 @@ class CrawlState:
             return Known(pending, self.pending[pending].key, "article")
         return self.index.url(url)
 
-    def classify(self, article: Article) -> Duplicate | str | None:
-        """Return a Duplicate, ``"unchanged"``/``"revision"`` for the article itself, or None."""
+    def admit(self, article: Article) -> Duplicate | str | None:
+        """Return a Duplicate, ``"unchanged"``/``"revision"`` for the article itself, or None.
+
+        None means a new original, now held as pending until ``commit`` or ``release``.
+        """
+        key, _raw = article_keys(article)
         for url in (article.canonical_url, article.url):
             known = self.known_url(url)
             if known is None:
                 continue
             if known.article_id == article.id:
-                return self._revision(article)
-            return self._duplicate(article, known.article_id, known.key, "url", 1.0)
-        fingerprint = exact_fingerprint(article.text)
-        pending = self.pending_texts.get(fingerprint)
-        if pending is not None:
-            return self._duplicate(article, pending, self.pending[pending].key, "exact", 1.0)
-        known = self.index.text(fingerprint)
-        if known is not None:
-            return self._duplicate(article, known.article_id, known.key, "exact", 1.0)
-        match = self.pending_near.find(article.text)
-        if match is None or match.article_id not in self.pending:
-            match = self.index.near_match(article.text) or match
-        if match is not None:
-            return self._duplicate(article, match.article_id, match.key, "near", match.similarity)
-        return None
+                return self.revision(article)
+            return self.duplicate(article, known.article_id, known.key, "url", 1.0)
+        return self.originals.admit(self, article, key)
 
-    def _revision(self, article: Article) -> str:
+    def revision(self, article: Article) -> str:
+        """Return ``"unchanged"``, or ``"revision"`` (its version set, held as pending)."""
         known = self.index.article(article.id)
         if known is None or not self.refresh:
             return "unchanged"  # in flight in this run, or archived and listed again
@@ -120,11 +290,13 @@ class CrawlState:
         if content_sha256 == article.content_sha256:
             return "unchanged"
         article.version = versions + 1
+        self.originals.reserve(self, article, article_keys(article)[0])  # the key has it
         return "revision"
 
-    def _duplicate(
+    def duplicate(
         self, article: Article, original: str, original_key: str, kind: str, similarity: float
     ) -> Duplicate:
+        """Return the Duplicate record of an article that copies ``original``."""
         return Duplicate(
             id=article_id(article.url),
             url=article.url,
@@ -142,15 +314,11 @@ class CrawlState:
 
     # -- the life of an original --------------------------------------------------------
 
-    def reserve(self, article: Article) -> None:
-        """Hold an original as pending while it is written."""
-        key, _raw = article_keys(article)
-        fingerprint = exact_fingerprint(article.text)
-        self.pending[article.id] = Pending(article.id, key, fingerprint)
+    def hold(self, pending: Pending, article: Article) -> None:
+        """Hold an original as pending while it is written (the strategies call this)."""
+        self.pending[article.id] = pending
         for url in article.urls():
             self.pending_urls.setdefault(url, article.id)
-        self.pending_texts.setdefault(fingerprint, article.id)
-        self.pending_near.add(article.id, key, article.text, time.time())
 
     def index_entry(self, article: Article, key: str) -> dict[str, Any]:
         """Return what the index records for an archived original (JSON-ready, for the spool)."""
@@ -171,26 +339,48 @@ class CrawlState:
 
     def commit(self, article: Article, key: str) -> None:
         """Index an original after its archive write succeeded."""
-        record_index_entry(self.index, self.index_entry(article, key))
+        self.originals.commit(self, article, self.index_entry(article, key))
         self._drop(article)
+        self.release_urls(article.urls())
 
     def release(self, article: Article) -> None:
         """Forget a pending original whose write failed: the next run fetches it again."""
-        self._drop(article)
-        # Rebuild the in-run near index without it (rare: only after a storage failure).
-        self.pending_near = NearIndex(sqlite3.connect(":memory:", check_same_thread=False))
+        pending = self._drop(article)
+        if pending is not None:
+            self.originals.abandon(pending)
+        self.release_urls(article.urls())
 
-    def _drop(self, article: Article) -> None:
+    def _drop(self, article: Article) -> Pending | None:
         pending = self.pending.pop(article.id, None)
-        if pending is None:
-            return
-        self.pending_urls = {u: i for u, i in self.pending_urls.items() if i != article.id}
-        if self.pending_texts.get(pending.fingerprint) == article.id:
-            del self.pending_texts[pending.fingerprint]
+        if pending is not None:
+            self.pending_urls = {u: i for u, i in self.pending_urls.items() if i != article.id}
+        return pending
 
     def record_duplicate(self, duplicate: Duplicate) -> None:
         """Index a duplicate's URLs after its record was written."""
         record_index_entry(self.index, duplicate_entry(duplicate))
+        self.release_urls(duplicate.urls or (duplicate.url,))
+
+    # -- distributed mode: who fetches a URL ----------------------------------------------
+
+    def claim_url(self, url: str) -> bool:
+        """Claim the fetch of a (canonical) URL for this worker; True on one machine."""
+        shared = self.shared
+        if shared is None:
+            return True
+        if not shared.index.claim_url(url, shared.worker, shared.ttl):
+            return False
+        self.url_claims.add(url)
+        return True
+
+    def release_urls(self, urls: Iterable[str]) -> None:
+        """Give back the URL claims among ``urls`` (canonical forms) this worker holds."""
+        shared = self.shared
+        if shared is None or not self.url_claims:
+            return
+        for url in {canonicalize_url(u) for u in urls if u} & self.url_claims:
+            self.url_claims.discard(url)
+            shared.index.release_url(url, shared.worker)
 
     # -- end of run ------------------------------------------------------------------------
 
@@ -203,6 +393,8 @@ class CrawlState:
                     for url, (etag, modified) in self.validators.items()
                     if url not in self.tainted
                 )
-            sync_state(self.index, self.store)
+            # Claims of pages that failed or were rejected: free now, not at their deadline.
+            self.release_urls(list(self.url_claims))
+            self.originals.finish(self)
         finally:
             self.index.close()

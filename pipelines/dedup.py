@@ -35,12 +35,11 @@ class DedupPipeline:
         """Return the Article (original or revision) or a Duplicate; drop unchanged pages."""
         if not isinstance(item, Article):
             return item
-        outcome = self.state.classify(item)
+        outcome = self.state.admit(item)
         if outcome == "unchanged":
             self.stats.inc_value("archive/unchanged")
             self.stats.inc_value(f"source/{item.source}/unchanged")
             raise DropItem(f"{item.url}: already archived, text unchanged")
         if isinstance(outcome, Duplicate):
             return outcome
-        self.state.reserve(item)
         return item

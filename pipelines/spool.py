@@ -17,13 +17,34 @@ import logging
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from pipelines.state import StateIndex, cache_dir
+from pipelines.state import cache_dir
 from pipelines.stores import Store
+
+
+class IndexRecorder(Protocol):
+    """What the spool needs of an index: the SQLite one or the shared Redis one."""
+
+    def record_article(
+        self,
+        *,
+        article_id: str,
+        key: str,
+        content_sha256: str,
+        urls: Iterable[str],
+        fingerprint: str,
+        text: str,
+        version: int = 1,
+    ) -> None:
+        """Index an archived article."""
+
+    def record_urls(self, urls: Iterable[str], article_id: str, kind: str) -> None:
+        """Index URLs that lead to an archived article."""
+
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +121,7 @@ class Spool:
         shutil.rmtree(entry.path, ignore_errors=True)
 
 
-def flush_spool(spool: Spool, store: Store, index: StateIndex) -> int:
+def flush_spool(spool: Spool, store: Store, index: IndexRecorder) -> int:
     """Write every spooled entry to the store, then index it; return how many were flushed.
 
     Stops at the first store error (the store is still down): what remains stays spooled.
@@ -115,7 +136,7 @@ def flush_spool(spool: Spool, store: Store, index: StateIndex) -> int:
     return flushed
 
 
-def record_index_entry(index: StateIndex, entry: dict[str, Any]) -> None:
+def record_index_entry(index: IndexRecorder, entry: dict[str, Any]) -> None:
     """Record a spooled index entry, now that its objects are in the archive."""
     if entry["kind"] == "article":
         fields = {k: v for k, v in entry.items() if k != "kind"}

@@ -33,7 +33,9 @@ def archive(site: DemoSite, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     articles = {
         load_json(p)["canonical_url"]: load_json(p) for p in archive_objects(root, "articles")
     }
-    duplicates = {load_json(p)["url"]: load_json(p) for p in archive_objects(root, "duplicates")}
+    duplicates = {
+        load_json(p)["canonical_url"]: load_json(p) for p in archive_objects(root, "duplicates")
+    }
     return {"root": root, "articles": articles, "duplicates": duplicates}
 
 

@@ -357,7 +357,9 @@ def test_processes_race_for_one_original(redis_url: str) -> None:  # noqa: F811
         pool.apply(time.sleep, (0,))  # warm the workers up (imports) before the race
         start = time.time() + 1.5
         results = pool.starmap(
-            _process_claim, [(redis_url, n, f"p{n}", start) for n in (1, 1, 2, 3)]
+            # Four processes, four workers: two claim the same article, two copy its text.
+            _process_claim,
+            [(redis_url, n, f"p{i}", start) for i, n in enumerate((1, 1, 2, 3))],
         )
     statuses = [r.split(":")[0] for r in results]
     assert statuses.count("mine") == 1, results
