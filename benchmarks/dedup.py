@@ -220,13 +220,19 @@ def exact_scores(pairs: list[Pair], n: int) -> Scores:
     )
 
 
-def minhash_scores(pairs: list[Pair], n: int, bins: int, seed: int = neardup.SEED) -> Scores:
-    """The estimates behind the decision, with signatures made with this hash seed."""
+def minhash_scores(
+    pairs: list[Pair],
+    n: int = neardup.SHINGLE_N,
+    bins: int = neardup.BINS,
+    seed: int = neardup.SEED,
+    min_words: int = neardup.MIN_WORDS,
+) -> Scores:
+    """The estimates behind the decision, with signatures made with these parameters."""
     cache: dict[str, Signature | None] = {}
 
     def sig(text: str) -> Signature | None:
         if text not in cache:
-            cache[text] = signature_of(text, n=n, bins=bins, seed=seed)
+            cache[text] = signature_of(text, n=n, bins=bins, seed=seed, min_words=min_words)
         return cache[text]
 
     js, cs, valid = [], [], []
@@ -408,31 +414,9 @@ def sweeps(pairs: list[Pair], s: Scores, exact_by_n: dict[int, Scores], seeds: i
 
     print("\n   Sweep 3 - min_words (pairs below it are exact-only):")
     for mw in (0, 30, 50, 80, 100):
-        sc = minhash_scores_min_words(pairs, mw)
+        sc = minhash_scores(pairs, min_words=mw)
         p_, r_, f_ = prf(sc, decide(sc, jm, cm, floor))
         print(f"   min_words={mw:>3}: P={p_:.4f} R={r_:.4f} FP={f_}")
-
-
-def minhash_scores_min_words(pairs: list[Pair], min_words: int) -> Scores:
-    cache: dict[str, Signature | None] = {}
-    js, cs, valid = [], [], []
-    for pair in pairs:
-        sigs = []
-        for text in (pair.a, pair.b):
-            if text not in cache:
-                cache[text] = signature_of(text, min_words=min_words)
-            sigs.append(cache[text])
-        a, b = sigs
-        if a is None or b is None:
-            js.append(0.0)
-            cs.append(0.0)
-            valid.append(False)
-            continue
-        result = compare(a, b)
-        js.append(result.jaccard)
-        cs.append(result.containment)
-        valid.append(True)
-    return Scores(np.array(js), np.array(cs), np.array(valid), np.array([p.same for p in pairs]))
 
 
 def end_to_end(bodies: list[str], pairs: list[Pair]) -> None:

@@ -117,9 +117,8 @@ class LocalOriginals:
         known = self.index.text(fingerprint)
         if known is not None:
             return state.duplicate(article, known.article_id, known.key, "exact", 1.0)
-        match = self.pending_near.find(article.text)
-        if match is None or match.article_id not in state.pending:
-            match = self.index.near_match(article.text) or match
+        # The in-run index holds only originals still being written: the rest are in SQLite.
+        match = self.pending_near.find(article.text) or self.index.near_match(article.text)
         if match is not None:
             return state.duplicate(article, match.article_id, match.key, "near", match.similarity)
         self.reserve(state, article, key)
@@ -138,13 +137,14 @@ class LocalOriginals:
         self._forget(article.id, entry["fingerprint"])
 
     def abandon(self, pending: Pending) -> None:
-        """Drop it, and rebuild the in-run near index without it (rare: a storage failure)."""
+        """Drop a pending original whose write failed (a storage failure)."""
         self._forget(pending.article_id, pending.fingerprint)
-        self.pending_near = NearIndex(sqlite3.connect(":memory:", check_same_thread=False))
 
     def _forget(self, article_id: str, fingerprint: str) -> None:
         if self.pending_texts.get(fingerprint) == article_id:
             del self.pending_texts[fingerprint]
+        # Only this one: the other originals in flight must still catch their copies.
+        self.pending_near.remove(article_id)
 
     def finish(self, state: CrawlState) -> None:
         """Upload the index to the archive."""
