@@ -335,19 +335,30 @@ def _aid_field(article_id: str) -> bytes:
     return packed if isinstance(packed, bytes) else b"=" + packed.encode("utf-8")
 
 
+_TEXT_ID = 0x80  # in the length byte: the id is stored as text, not packed hex
+
+
 def _key_value(article_id: str, key: str) -> bytes:
-    aid = _aid_field(article_id)
+    # The length byte says which form the id has: a packed id may start with any byte,
+    # "=" included, so its first byte cannot tell.
+    packed_id = _pack_id(article_id)
+    if isinstance(packed_id, bytes):
+        head = bytes([len(packed_id)]) + packed_id
+    else:
+        text = packed_id.encode("utf-8")
+        if len(text) >= _TEXT_ID:
+            raise ValueError(f"article id too long for the Redis index: {article_id!r}")
+        head = bytes([_TEXT_ID | len(text)]) + text
     packed = _pack_key(key, article_id)
     body = packed if isinstance(packed, bytes) else b"\0" + packed.encode("utf-8")
-    return bytes([len(aid)]) + aid + body
+    return head + body
 
 
 def _parse_key_value(value: bytes) -> tuple[str, str]:
-    aid_field = value[1 : 1 + value[0]]
-    body = value[1 + value[0] :]
-    article_id = (
-        aid_field[1:].decode("utf-8") if aid_field.startswith(b"=") else _unpack_id(aid_field)
-    )
+    size = value[0] & ~_TEXT_ID
+    aid_field = value[1 : 1 + size]
+    body = value[1 + size :]
+    article_id = aid_field.decode("utf-8") if value[0] & _TEXT_ID else _unpack_id(aid_field)
     key = body[1:].decode("utf-8") if body.startswith(b"\0") else _unpack_key(body, article_id)
     return article_id, key
 

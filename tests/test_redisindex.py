@@ -121,6 +121,29 @@ def test_unusual_ids_and_keys_round_trip(index: RedisIndex) -> None:
     assert index.article("Custom-ID") == ("elsewhere/Custom-ID.txt", SHA, 1)
 
 
+@pytest.mark.parametrize(
+    ("article_id", "key"),
+    [
+        # Packed hex ids may start with any byte: "=" (0x3d) once read as a text id.
+        ("3d98a3c272f24ba3599c", "articles/wire/2019/11/19/3d98a3c272f24ba3599c.json"),
+        ("00ff00ff00ff00ff00ff", "articles/wire/2019/11/19/00ff00ff00ff00ff00ff.v2.json"),
+        ("=not-hex", "articles/wire/=not-hex.json"),
+        ("Custom-ID", "elsewhere/Custom-ID.txt"),
+    ],
+)
+def test_article_ids_and_keys_round_trip(index: RedisIndex, article_id: str, key: str) -> None:
+    url = f"https://ex.com/{article_id}"
+    index.record_article(
+        article_id=article_id,
+        key=key,
+        content_sha256=SHA,
+        urls=[url],
+        fingerprint=exact_fingerprint(f"text of {article_id}"),
+        text=f"text of {article_id}",
+    )
+    assert index.url(url) == Known(article_id, key, "article")
+
+
 def test_validators_and_meta(index: RedisIndex) -> None:
     assert index.validators("https://ex.com/feed") == (None, None)
     index.save_validators([("https://ex.com/feed", '"e1"', None), ("https://ex.com/s", None, "M")])
