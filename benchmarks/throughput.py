@@ -1,6 +1,6 @@
 """Throughput: the extraction loop on one core against the end-to-end crawl, in one run.
 
-Usage: python benchmarks/throughput.py [--pages N] [--s3]
+Usage: python benchmarks/throughput.py [--pages N] [--s3] [--redis]
 
 Serves N of the extraction-dev pages (default: all 65, repeated under more URLs when N is
 larger) on loopback behind a feed and prints:
@@ -9,7 +9,10 @@ larger) on loopback behind a feed and prints:
 - ``wirearchive crawl`` end to end (fetch, extract, dedup, archive) into a fresh local
   folder with ``--workers 1`` and ``--workers 2`` (and into SeaweedFS S3 with ``--s3``),
   with wall time, pages/s, the ratio crawl time / extract-loop time, and peak RSS of the
-  largest process of the run (the crawl or one of its extraction workers).
+  largest process of the run (the crawl or one of its extraction workers);
+- with ``--redis``: one ``crawl --redis`` worker against two at once (each ``--workers
+  1``), on a redis-server started here: wall time, the throughput ratio, how the pages
+  were split, and whether any article object was written twice.
 Pages beyond the 65 repeat them under new URLs with a marker sentence: they are fetched
 and extracted like any page, and recorded as near duplicates (the dedup stage runs too).
 """
@@ -27,6 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import redis
 import trafilatura
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,10 +99,68 @@ def crawl(server: LoopbackServer, archive: str, workers: int, env: dict[str, str
     return {"wall": wall, "summary": summary, "peak_mb": max(peak, before) / 1024}
 
 
+def distributed(server: LoopbackServer, folder: Path, redis_url: str, count: int) -> dict:
+    """Crawl with one ``--redis`` worker, then with two at once; return both timings.
+
+    Each worker runs one extraction process (``--workers 1``), so on a 2-core machine two
+    workers are extraction-bound on both cores. Wall time runs from the first start to the
+    last exit; the second worker waits for the first to queue the feed's pages, then helps.
+    """
+    timings = {}
+    for workers in (1, 2):
+        redis.Redis.from_url(redis_url).flushdb()
+        config = write_config(
+            folder / f"dist-{workers}.yaml",
+            [{"name": "bench", "feeds": [server.url("/feed.xml")]}],
+            allow_private_addresses=True,
+        )
+        base = [sys.executable, "-m", "crawler", "crawl", "--config", str(config)]
+        base += ["--archive", str(folder / f"dist-archive-{workers}"), "--redis", redis_url]
+        base += ["--workers", "1", *FAST]
+        started = time.perf_counter()
+        processes = [
+            subprocess.Popen(
+                [*base, "--worker", f"w{n}", "--summary", str(folder / f"dist-{workers}-{n}.json")],
+                cwd=ROOT,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            for n in range(workers)
+        ]
+        for process in processes:
+            _, err = process.communicate()
+            if process.returncode != 0:
+                raise SystemExit(f"distributed crawl failed: {err.decode()[-2000:]}")
+        wall = time.perf_counter() - started
+        summaries = [
+            json.loads((folder / f"dist-{workers}-{n}.json").read_text(encoding="utf-8"))
+            for n in range(workers)
+        ]
+        fetched = sum(summary["pages_fetched"] for summary in summaries)
+        if fetched != count:
+            raise SystemExit(f"{workers} distributed workers fetched {fetched} of {count} pages")
+        articles = folder / f"dist-archive-{workers}" / "articles"
+        objects = sum(1 for _ in articles.rglob("*.json"))
+        archived = sum(summary["articles_archived"] for summary in summaries)
+        timings[workers] = {
+            "wall": wall,
+            "archived": archived,
+            "objects": objects,
+            # Both workers counting one article as stored is the race the index prevents.
+            "twice": archived - objects,
+            "split": [summary["pages_fetched"] for summary in summaries],
+        }
+    return timings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pages", type=int, default=65)
     parser.add_argument("--s3", action="store_true")
+    parser.add_argument(
+        "--redis", action="store_true", help="also 1 vs 2 distributed workers (redis-server)"
+    )
     args = parser.parse_args()
     pages = corpus(args.pages)
     print(f"{len(pages)} pages, {sum(map(len, pages)) / 1e6:.1f} MB")
@@ -139,6 +201,28 @@ def main() -> None:
                         report(f"S3, --workers {workers}", result, len(pages), base, ours)
                 finally:
                     s3.stop()
+            if args.redis:
+                from tests.fixtures_redis import (  # noqa: PLC0415
+                    start_redis_server,
+                    stop_redis_server,
+                )
+
+                (Path(folder) / "redis").mkdir()
+                redis_server = start_redis_server(Path(folder) / "redis")
+                try:
+                    timings = distributed(server, Path(folder), redis_server.url, len(pages))
+                finally:
+                    stop_redis_server(redis_server)
+                one, two = timings[1], timings[2]
+                for workers, timing in timings.items():
+                    print(
+                        f"distributed, {workers} worker(s) x --workers 1:"
+                        f" wall {timing['wall']:.2f} s,"
+                        f" {len(pages) / timing['wall']:.1f} pages/s; pages fetched per worker"
+                        f" {timing['split']}; {timing['archived']} archived,"
+                        f" {timing['objects']} article objects, {timing['twice']} written twice"
+                    )
+                print(f"2 distributed workers / 1: {one['wall'] / two['wall']:.2f}x the throughput")
 
 
 def report(label: str, result: dict, count: int, base: float, ours: float) -> None:

@@ -146,8 +146,11 @@ def source_runs(history: Iterable[Mapping[str, Any]], name: str) -> list[SourceR
     runs: list[SourceRun] = []
     for summary in history:
         per_source = summary.get("per_source") or {}
-        if name not in (summary.get("sources") or ()) and name not in per_source:
-            continue
+        if name not in (summary.get("sources") or ()):
+            # A distributed-mode helper fetched some of its pages but did not poll it.
+            helper = (summary.get("frontier") or {}).get("helper")
+            if name not in per_source or helper:
+                continue
         started = parse_time(summary.get("started_at"))
         if started is None:
             continue

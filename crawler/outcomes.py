@@ -13,6 +13,10 @@ from scrapy.exceptions import (
 )
 from scrapy.spidermiddlewares.httperror import HttpError
 
+# A signal the spider sends when an article request ends without a page, with
+# ``request`` and ``transient`` (a passing failure, worth fetching again later).
+article_failed = object()
+
 
 class RedirectLoop(IgnoreRequest):
     """A redirect back to a URL the same request already went through."""

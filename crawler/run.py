@@ -11,12 +11,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 import redis
 from scrapy.crawler import AsyncCrawlerProcess, Crawler
 from scrapy.settings import Settings
 
+from crawler.frontier import Frontier
+from crawler.leases import SourceLeases
 from crawler.sources import Config, ConfigError
 from crawler.spiders.wire import WireSpider
 from crawler.summary import RunSummary, format_summary, new_run_id
@@ -152,83 +154,17 @@ def flush(store: Store, index: IndexRecorder) -> None:
     print(f"wirearchive: flushed {flushed} spooled writes into {store.uri}", file=sys.stderr)
 
 
-class SourceLeases:
-    """Per-source leases in Redis: a source is crawled by the one worker holding its lease.
-
-    ``SET <ns>lease:<source> <worker> NX PX <ttl>``, renewed while the crawl runs (see
-    LeaseKeeper) and released at the end; a killed worker's leases expire after ``ttl``.
-    """
-
-    _RENEW = """
-    if redis.call('GET', KEYS[1]) == ARGV[1] then
-        return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-    end
-    return 0
-    """
-    _RELEASE = """
-    if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-    return 0
-    """
-
-    def __init__(self, client: redis.Redis, prefix: str, worker: str, ttl: float) -> None:
-        self.r = client
-        self.prefix = prefix
-        self.worker = worker
-        self.ttl_ms = max(1, int(ttl * 1000))
-        self.names: list[str] = []  # the sources whose lease is ours
-        self._renew = client.register_script(self._RENEW)
-        self._release = client.register_script(self._RELEASE)
-
-    @property
-    def renew_interval(self) -> float:
-        """Seconds between renewals: a third of the lease."""
-        return self.ttl_ms / 3000
-
-    def key(self, source: str) -> str:
-        """Return the Redis key of a source's lease."""
-        return f"{self.prefix}lease:{source}"
-
-    def acquire(self, sources: Sequence[str]) -> dict[str, str]:
-        """Take every free lease among ``sources``; return the others' holders by source."""
-        held: dict[str, str] = {}
-        for source in sources:
-            key = self.key(source)
-            if self.r.set(key, self.worker, nx=True, px=self.ttl_ms):
-                self.names.append(source)
-                continue
-            holder = cast("bytes | None", self.r.get(key))
-            if holder == self.worker.encode("utf-8"):
-                # Left by an earlier run of the same worker name: ours again.
-                self.r.set(key, self.worker, xx=True, px=self.ttl_ms)
-                self.names.append(source)
-            elif holder is None and self.r.set(key, self.worker, nx=True, px=self.ttl_ms):
-                self.names.append(source)  # expired in between
-            else:
-                held[source] = (holder or b"?").decode("utf-8", "replace")
-        return held
-
-    def renew(self) -> None:
-        """Extend every lease; raise LockLost when one is no longer ours."""
-        for source in self.names:
-            if not self._renew(keys=[self.key(source)], args=[self.worker, self.ttl_ms]):
-                raise LockLost(f"the lease of source {source} expired or was taken over")
-
-    def release(self) -> None:
-        """Give every lease back."""
-        for source in self.names:
-            self._release(keys=[self.key(source)], args=[self.worker])
-        self.names = []
-
-
 @contextmanager
 def shared_archive(
-    archive: str, redis_url: str, worker: str, sources: Sequence[str], ttl: float
+    archive: str, redis_url: str, worker: str, sources: Sequence[str], settings: Settings
 ) -> Iterator[tuple[str, ...]]:
     """Distributed mode: check the archive, lease free sources, replay the spool; yield them.
 
-    No archive lock: the workers cooperate through Redis (the shared index, URL claims and
-    these leases). Exit 75 when every source is leased by another worker.
+    No archive lock: the workers cooperate through Redis (the shared index and frontier,
+    URL claims and these leases). With no free lease the worker becomes a helper that
+    drains the frontier; exit 75 when there is nothing to help with either.
     """
+    ttl = settings.getfloat("WIREARCHIVE_CLAIM_TTL")
     store = open_store(archive)
     try:
         store.check()
@@ -240,22 +176,32 @@ def shared_archive(
         raise RunError(f"cannot use redis {redis_url}: {err}") from err
     try:
         leases = SourceLeases(index.r, index.prefix, worker, ttl)
+        frontier = Frontier(index.r, index.prefix, ttl)
         try:
             held = leases.acquire(sources)
+            index.sweep()  # claims of dead workers, past their deadline
+            requeued = frontier.requeue_expired()  # requests they held
         except redis.RedisError as err:
             raise RunError(f"cannot use redis {redis_url}: {err}") from err
         try:
+            settings.set("WIREARCHIVE_REQUEUED", requeued, priority="cmdline")
+            holders = ", ".join(f"{name} ({who})" for name, who in held.items())
             if not leases.names:
-                holders = ", ".join(f"{name} ({who})" for name, who in held.items())
-                raise RunError(f"every source is leased by another worker: {holders}", EXIT_LOCKED)
-            if held:
+                if not wait_for_work(frontier, leases, sources, settings):
+                    raise RunError(
+                        f"every source is leased by another worker: {holders}; "
+                        "the shared queue has no work for a helper",
+                        EXIT_LOCKED,
+                    )
+                settings.set("WIREARCHIVE_HELPER", True, priority="cmdline")
                 print(
-                    "wirearchive: left to other workers: "
-                    + ", ".join(f"{name} ({who})" for name, who in held.items()),
+                    f"wirearchive: every source is leased by another worker ({holders}); "
+                    "helping with the shared queue",
                     file=sys.stderr,
                 )
+            elif held:
+                print(f"wirearchive: left to other workers: {holders}", file=sys.stderr)
             try:
-                index.sweep()  # claims of dead workers, past their deadline
                 flush(store, index)
             except (StoreError, OSError, redis.RedisError) as err:
                 raise RunError(f"cannot open the index of archive {archive}: {err}") from err
@@ -268,6 +214,26 @@ def shared_archive(
                 print(f"wirearchive: could not release the source leases: {err}", file=sys.stderr)
     finally:
         index.close()
+
+
+def wait_for_work(
+    frontier: Frontier, leases: SourceLeases, sources: Sequence[str], settings: Settings
+) -> bool:
+    """Wait up to WIREARCHIVE_JOIN_WAIT for queued work while others hold the leases.
+
+    Workers started by the same cron minute race for the leases; the losers wait for the
+    winners to queue what they discover instead of leaving them to fetch it all.
+    """
+    deadline = time.monotonic() + settings.getfloat("WIREARCHIVE_JOIN_WAIT")
+    try:
+        while True:
+            if frontier.queued():
+                return True
+            if time.monotonic() >= deadline or not leases.held_elsewhere(sources):
+                return False
+            time.sleep(0.2)
+    except redis.RedisError as err:
+        raise RunError(f"cannot use redis: {err}") from err
 
 
 def archive_of(request_archive: str | None, config: Config) -> str:
@@ -293,11 +259,7 @@ def run_crawl(request: RunRequest) -> int:
     if redis_url:
         # Distributed mode: crawl the sources whose lease this worker holds.
         with shared_archive(
-            archive,
-            str(redis_url),
-            str(settings.get("WIREARCHIVE_WORKER")),
-            names,
-            settings.getfloat("WIREARCHIVE_CLAIM_TTL"),
+            archive, str(redis_url), str(settings.get("WIREARCHIVE_WORKER")), names, settings
         ) as leased:
             settings.set("WIREARCHIVE_SOURCES", list(leased), priority="cmdline")
             crawler = _crawl(settings)

@@ -31,6 +31,9 @@ WIREARCHIVE_WRITE_THREADS = 16  # archive writes in flight at once (S3 PUTs, loc
 WIREARCHIVE_REFRESH = False  # True: re-fetch archived articles, store changed texts as revisions
 WIREARCHIVE_REDIS = None  # redis://HOST:PORT/DB: distributed mode (shared index, claims, leases)
 WIREARCHIVE_WORKER = None  # this worker's name in distributed mode; None: host:pid
+WIREARCHIVE_HELPER = False  # distributed mode, no source lease: only drain the frontier
+WIREARCHIVE_JOIN_WAIT = 30.0  # seconds a helper waits idle for work while others discover
+WIREARCHIVE_REQUEUED = 0  # set by the CLI: frontier requests of stopped workers queued again
 WIREARCHIVE_CLAIM_TTL = 600.0  # seconds a dead worker's URL/article claims and leases last
 WIREARCHIVE_NEAR_WINDOW_DAYS = 30.0  # near-duplicates are looked for among this recent window
 
@@ -66,6 +69,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Last before the download handler: it sees every request, redirects included.
     "crawler.guard.AddressGuardMiddleware": 950,
 }
+# Scrapy's scheduler; in distributed mode article requests go through the shared frontier.
+SCHEDULER = "crawler.scheduler.FrontierScheduler"
 # Resolves every connection's host and drops non-public addresses (see crawler/guard.py).
 TWISTED_DNS_RESOLVER = "crawler.guard.GuardedResolver"
 

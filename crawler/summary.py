@@ -110,7 +110,19 @@ def build_summary(
         "discovery": _prefixed(stats, "discovery/"),
         "retries": int(stats.get("retry/count", 0)),
         "per_source": _per_source(stats),
+        **_distributed(stats),
     }
+
+
+def _distributed(stats: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the ``frontier`` details of a distributed-mode run; nothing on one machine."""
+    frontier = _prefixed(stats, "frontier/")
+    claimed = int(stats.get("incremental/claimed_elsewhere", 0))
+    if claimed:
+        frontier["claimed_elsewhere"] = claimed
+    if not frontier:
+        return {}
+    return {"frontier": frontier}
 
 
 def _counts(counts: Mapping[str, int]) -> str:
@@ -134,6 +146,8 @@ def format_summary(summary: Mapping[str, Any], summary_key: str | None = None) -
         ),
         ("archive", summary["archive"]),
     ]
+    if "frontier" in summary:
+        rows.insert(1, ("shared queue", _counts(summary["frontier"])))
     for name, health in sorted(summary.get("health", {}).items()):
         if health["status"] == "unhealthy":
             rows.append(("UNHEALTHY", f"{name}: {health['reason']}"))

@@ -53,6 +53,10 @@ def write_duplicate(store: Store, duplicate: Duplicate) -> bool:
     return write_objects(store, duplicate_objects(duplicate))
 
 
+class NotArchived(DropItem):
+    """A page neither archived nor spooled: it is not done, a later run must fetch it again."""
+
+
 class ArchivePipeline:
     """Archive each Article and Duplicate through the store; index it once written.
 
@@ -134,7 +138,7 @@ class ArchivePipeline:
             except OSError as spool_err:
                 # Not done, not spooled: nothing is indexed, the next run fetches it again.
                 self.stats.inc_value("archive/failed")
-                raise DropItem(f"archive write failed: {err}; spool: {spool_err}") from err
+                raise NotArchived(f"archive write failed: {err}; spool: {spool_err}") from err
             self.stats.inc_value("archive/spooled")
             self.stats.inc_value(f"source/{source}/spooled")
             return None

@@ -121,7 +121,10 @@ class ExtractPipeline:
         """Build from the crawler's stats and WIREARCHIVE_WORKERS (None: one per core)."""
         assert crawler.stats is not None
         workers = crawler.settings.get("WIREARCHIVE_WORKERS")
-        sources = getattr(crawler.spider, "sources", ())
+        # Every declared source, not only those this run discovers: in distributed mode a
+        # worker fetches pages the other workers found.
+        config = getattr(crawler.spider, "config", None)
+        sources = config.sources if config is not None else getattr(crawler.spider, "sources", ())
         return cls(
             crawler.stats,
             default_workers() if workers in (None, "") else int(workers),

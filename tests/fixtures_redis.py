@@ -57,37 +57,25 @@ def _log(folder: Path) -> str:
     return path.read_text(errors="replace")[-4000:] if path.exists() else ""
 
 
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[RedisServer]:
-    """Start redis-server on 127.0.0.1 and a free port for the session; stop it after."""
+class RedisUnavailable(RuntimeError):
+    """redis-server is missing or did not start; str() says why."""
+
+
+def start_redis_server(folder: Path) -> RedisServer:
+    """Start redis-server on 127.0.0.1 and a free port, data in ``folder``; wait for PING."""
     binary = shutil.which("redis-server")
     if binary is None:
-        message = (
+        raise RedisUnavailable(
             "redis-server is not on PATH: install it (apt-get install -y redis-server; "
             "`make test` does so when run as root) to run the Redis index tests"
         )
-        if os.environ.get("CI"):
-            pytest.fail(message, pytrace=False)  # CI installs it: missing there is a defect
-        pytest.skip(message)
-    folder = Path(tempfile.mkdtemp(prefix="wirearchive-redis-"))
     port = _free_port()
     process = subprocess.Popen(
         [
             binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(folder),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--databases",
-            str(DATABASES),
-            "--logfile",
-            str(folder / "redis.log"),
+            *("--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder)),
+            *("--save", "", "--appendonly", "no", "--databases", str(DATABASES)),
+            *("--logfile", str(folder / "redis.log")),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -99,26 +87,56 @@ def redis_server() -> Iterator[RedisServer]:
         while True:
             if process.poll() is not None:
                 err = process.stderr.read().decode(errors="replace") if process.stderr else ""
-                pytest.fail(f"redis-server exited ({process.returncode}): {err}{_log(folder)}")
+                raise RedisUnavailable(
+                    f"redis-server exited ({process.returncode}): {err}{_log(folder)}"
+                )
             try:
                 if client.ping():
-                    break
+                    return server
             except redis.ConnectionError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"redis-server did not answer PING in {READY_TIMEOUT}s: {_log(folder)}")
+                raise RedisUnavailable(
+                    f"redis-server did not answer PING in {READY_TIMEOUT}s: {_log(folder)}"
+                )
             time.sleep(0.05)
-        client.close()
-        yield server
+    except BaseException:
+        stop_redis_server(server)
+        raise
     finally:
-        process.terminate()
+        client.close()
+
+
+def stop_redis_server(server: RedisServer) -> None:
+    """Stop a redis-server started by start_redis_server."""
+    process = server.process
+    process.terminate()
+    try:
+        process.wait(STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stderr:
+        process.stderr.close()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """Start redis-server for the session; stop it after."""
+    folder = Path(tempfile.mkdtemp(prefix="wirearchive-redis-"))
+    try:
         try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr:
-            process.stderr.close()
+            server = start_redis_server(folder)
+        except RedisUnavailable as err:
+            if shutil.which("redis-server") is None and not os.environ.get("CI"):
+                pytest.skip(str(err))
+            # CI installs it: missing or broken there is a defect.
+            pytest.fail(str(err), pytrace=False)
+        try:
+            yield server
+        finally:
+            stop_redis_server(server)
+    finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 

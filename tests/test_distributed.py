@@ -14,8 +14,9 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ from tests.support import (
     write_config,
 )
 from tests.test_dedup_e2e import republished_page, syndicate
+from tests.test_incremental import ConditionalFeed
 
 pytestmark = pytest.mark.skipif(not DEV_SET.exists(), reason="shared/data/extraction-dev missing")
 
@@ -199,8 +201,13 @@ def test_two_racing_workers_archive_every_story_exactly_once(raced: dict[str, An
     race = raced["after_race"]
     archived = sum(summary["articles_archived"] for summary in raced["summaries"])
     assert archived == len(groups) == STORIES
-    # Both workers archived something: they really ran side by side.
-    assert all(summary["articles_archived"] > 0 for summary in raced["summaries"])
+    # Each worker read its own source's feed and queued what it found in the shared
+    # frontier (which worker then fetched which page is up to the race).
+    for summary, name in zip(raced["summaries"], ("origin", "republisher"), strict=True):
+        assert summary["sources"] == [name]
+        assert summary["frontier"]["queued"] > 0
+    popped = sum(summary["frontier"].get("popped", 0) for summary in raced["summaries"])
+    assert popped == sum(summary["frontier"]["queued"] for summary in raced["summaries"])
     assert sum(sum(s["duplicates"].values()) for s in raced["summaries"]) > 0
     # One article object per story, none written twice, no story archived under two URLs.
     assert len(race["article_files"]) == STORIES
@@ -228,16 +235,22 @@ def test_every_copy_points_at_its_story_original(raced: dict[str, Any]) -> None:
             assert record["url"] in raced["tracked"]
     assert not {r["url"] for r in records} & {r["url"] for r in final}
     assert len({r["url"] for r in records}) == len(records)
-    # After the follow-up run every listed URL is accounted for: archived or a duplicate.
+    # After the follow-up run every listed URL is accounted for: archived, a duplicate, or
+    # (a tracking variant fetched by the worker that archived its story) indexed with it.
     accounted = {r["url"] for r in records} | {r["url"] for r in final}
     accounted |= {r["canonical_url"] for r in final}
-    assert set().union(*groups) <= accounted
-    # Nothing is left pending in the shared index, no URL claim is left behind.
     index = RedisIndex(raced["redis"], str(archive))
     try:
+        for url in set().union(*groups) - accounted:
+            assert url in raced["tracked"], url
+            known = index.url(url)
+            assert known is not None, url
+            assert known.article_id == original_of[group_of(groups, url)]["id"]
+        # Nothing is left pending in the shared index or frontier, no claim left behind.
         assert index.pending_count() == 0
         assert not list(index.r.scan_iter(match=index.prefix + "c:*"))
         assert not list(index.r.scan_iter(match=index.prefix + "lease:*"))
+        assert not list(index.r.scan_iter(match=index.prefix + "f:*"))
         for group in groups:
             assert any(index.url(u) is not None for u in group)
     finally:
@@ -305,6 +318,7 @@ def test_source_leases_share_the_sources_and_exit_75_when_none_is_free(
         )
         args = ["crawl", "--config", str(config), "--archive", str(archive), "--redis", redis_url]
         args += [*FAST_CRAWL, "--summary", str(tmp_path / "s.json")]
+        args += ["-s", "WIREARCHIVE_JOIN_WAIT=0.5"]  # the holders are fakes: nothing comes
         client = redis.Redis.from_url(redis_url)
         prefix = RedisIndex(client, str(archive)).prefix
         client.set(prefix + "lease:a", "elsewhere:1", px=60_000)
@@ -323,6 +337,164 @@ def test_source_leases_share_the_sources_and_exit_75_when_none_is_free(
     assert len(message.splitlines()) == 1
     assert "a (elsewhere:1)" in message
     assert "b (elsewhere:2)" in message
+
+
+class HeldFromOne:
+    """Pages that keep one User-Agent waiting until released; others wait for it to come.
+
+    Others are answered only once ``agent`` has ``arrivals`` requests in, so it cannot arrive
+    after the others have fetched everything, however slowly it starts.
+    """
+
+    def __init__(self, agent: str, arrivals: int = 2) -> None:
+        self.agent = agent
+        self.arrivals = arrivals
+        self.held: list[str] = []
+        self.came = threading.Event()
+        self.release = threading.Event()
+
+    def page(self, body: bytes) -> Callable[[str, Mapping[str, str]], Resource]:
+        def answer(path: str, headers: Mapping[str, str]) -> Resource:
+            if headers.get("User-Agent") == self.agent:
+                self.held.append(path)
+                if len(self.held) >= self.arrivals:
+                    self.came.set()
+                self.release.wait(60)
+            else:
+                self.came.wait(60)
+            return Resource(body, "text/html")
+
+        return answer
+
+
+def test_a_helper_shares_the_pages_of_one_source(tmp_path: Path, redis_url: str) -> None:  # noqa: F811
+    pages = 24
+    gate = HeldFromOne("helper", arrivals=1)
+    gate.release.set()  # the helper is answered at once; the discoverer once it has come
+    server = LoopbackServer()
+    server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", "text/plain")
+    for n, body in enumerate(list(dev_pages().values())[:pages]):
+        server.routes[f"/news/{n}.html"] = gate.page(body)
+    archive = tmp_path / "archive"
+    with server.running():
+        server.routes["/feed.xml"] = Resource(
+            rss((server.url(f"/news/{n}.html"), None) for n in range(pages)), "application/rss+xml"
+        )
+        config = write_config(
+            tmp_path / "sources.yaml",
+            [{"name": "wire", "feeds": [server.url("/feed.xml")]}],
+            allow_private_addresses=True,
+        )
+        args = ["crawl", "--config", str(config), "--archive", str(archive), "--redis", redis_url]
+        args += [*FAST_CRAWL, "-s", "CONCURRENT_REQUESTS=4", "--workers", "1"]
+        client = redis.Redis.from_url(redis_url)
+        prefix = RedisIndex(client, str(archive)).prefix
+        first = start_worker(
+            [*args, "--worker", "first", "--summary", str(tmp_path / "first.json")],
+            tmp_path / "first.log",
+        )
+        deadline = time.monotonic() + 60
+        while client.get(prefix + "lease:wire") != b"first":
+            assert first.poll() is None, (tmp_path / "first.log").read_text()
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        # Started while the first holds the only lease: it waits for work, then helps.
+        second = start_worker(
+            [
+                *args,
+                "--worker",
+                "second",
+                "-s",
+                "USER_AGENT=helper",
+                "--summary",
+                str(tmp_path / "second.json"),
+            ],
+            tmp_path / "second.log",
+        )
+        for worker in (first, second):
+            worker.wait(timeout=120)
+    logs = {
+        name: (tmp_path / f"{name}.log").read_text(errors="replace") for name in ("first", "second")
+    }
+    assert [first.returncode, second.returncode] == [0, 0], logs
+    discoverer, helper = (load_json(tmp_path / f"{name}.json") for name in ("first", "second"))
+    # The first worker read the feed and queued its pages; both fetched them.
+    assert discoverer["sources"] == ["wire"]
+    assert helper["sources"] == []
+    assert helper["frontier"]["helper"] == 1
+    assert discoverer["frontier"]["queued"] == pages
+    assert helper["articles_archived"] > 0
+    assert discoverer["articles_archived"] > 0
+    assert discoverer["articles_archived"] + helper["articles_archived"] == pages
+    assert helper["per_source"]["wire"]["stored"] == helper["articles_archived"]
+    records = articles(archive)
+    assert sorted(r["url"] for r in records) == sorted(
+        server.url(f"/news/{n}.html") for n in range(pages)
+    )
+    assert len(archive_objects(archive, "articles")) == pages
+    assert not list(client.scan_iter(match=prefix + "f:*"))
+
+
+def test_a_killed_helper_loses_nothing_though_the_feed_answers_304(
+    tmp_path: Path,
+    redis_url: str,  # noqa: F811
+) -> None:
+    pages = 12
+    gate = HeldFromOne("helper")
+    held = gate.held
+    server = LoopbackServer()
+    server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", "text/plain")
+    for n, body in enumerate(list(dev_pages().values())[:pages]):
+        server.routes[f"/news/{n}.html"] = gate.page(body)
+    archive = tmp_path / "archive"
+    with server.running():
+        feed = ConditionalFeed(rss((server.url(f"/news/{n}.html"), None) for n in range(pages)))
+        server.routes["/feed.xml"] = feed
+        config = write_config(
+            tmp_path / "sources.yaml",
+            [{"name": "wire", "feeds": [server.url("/feed.xml")]}],
+            allow_private_addresses=True,
+        )
+        args = ["crawl", "--config", str(config), "--archive", str(archive), "--redis", redis_url]
+        args += [*FAST_CRAWL, "-s", "WIREARCHIVE_CLAIM_TTL=2"]
+        client = redis.Redis.from_url(redis_url)
+        prefix = RedisIndex(client, str(archive)).prefix
+        discoverer = start_worker(
+            [*args, "--worker", "discoverer", "-s", "CONCURRENT_REQUESTS=1"],
+            tmp_path / "discoverer.log",
+        )
+        deadline = time.monotonic() + 60
+        while client.get(prefix + "lease:wire") != b"discoverer":
+            assert discoverer.poll() is None, (tmp_path / "discoverer.log").read_text()
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        # No lease left: it helps with the pages the discoverer queues, and they hang.
+        helper = start_worker(
+            [*args, "--worker", "helper", "-s", "USER_AGENT=helper"], tmp_path / "helper.log"
+        )
+        while len(held) < 2:
+            assert helper.poll() is None, (tmp_path / "helper.log").read_text()
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        helper.send_signal(signal.SIGKILL)
+        helper.wait(timeout=30)
+        assert discoverer.wait(timeout=60) == 0, (tmp_path / "discoverer.log").read_text()
+        gate.release.set()
+        # The discoverer saved the feed's validators: only the frontier knows what is missing.
+        assert len(articles(archive)) <= pages - len(held)
+        time.sleep(2.2)  # the dead helper's requests pass their deadline
+        final = run_cli([*args, "--worker", "next", "--summary", str(tmp_path / "final.json")])
+        assert final.status == 0, final.stderr
+    assert feed.answers == [200, 304]
+    summary = load_json(tmp_path / "final.json")
+    assert summary["frontier"]["requeued"] >= len(held)
+    assert summary["articles_archived"] >= len(held)
+    records = articles(archive)
+    assert sorted(r["url"] for r in records) == sorted(
+        server.url(f"/news/{n}.html") for n in range(pages)
+    )
+    assert len(archive_objects(archive, "articles")) == pages
+    assert not list(client.scan_iter(match=prefix + "f:*"))
 
 
 def test_redis_in_sources_yaml_is_validated() -> None:

@@ -18,7 +18,7 @@ from crawler.backfill import sitemap_period
 from crawler.feeds import Link, parse_feed
 from crawler.incremental import ARTICLE_META
 from crawler.middlewares import RAW_META_KEY
-from crawler.outcomes import failure_reason, is_transient
+from crawler.outcomes import article_failed, failure_reason, is_transient
 from crawler.sitemaps import BodyTooLarge, gunzip_bounded, parse_sitemap
 from crawler.sources import Config, Source, load_config
 from pipelines.crawlstate import CrawlState
@@ -68,7 +68,10 @@ class WireSpider(scrapy.Spider):
             if spider.source_arg
             else settings.getlist("WIREARCHIVE_SOURCES")
         )
-        spider.sources = spider.config.select(names)
+        # A helper (distributed mode, no source lease) discovers nothing: it only fetches
+        # the article pages other workers queued in the shared frontier.
+        helper = settings.getbool("WIREARCHIVE_HELPER")
+        spider.sources = () if helper else spider.config.select(names)
         spider.archive_uri = (
             settings.get("WIREARCHIVE_ARCHIVE") or spider.config.archive or DEFAULT_ARCHIVE
         )
@@ -287,10 +290,13 @@ class WireSpider(scrapy.Spider):
         """Count an article page that could not be fetched under its reason."""
         error = failure.value
         assert error is not None
+        request = failure.request  # type: ignore[attr-defined]
         if getattr(error, "counted", False):
-            return  # a middleware (the address guard) already counted it
+            # A middleware (skip, address guard) counted it already; it is settled.
+            self.crawler.signals.send_catch_log(article_failed, request=request, transient=False)
+            return
         response = getattr(error, "response", None)
-        source = failure.request.meta.get("source")  # type: ignore[attr-defined]
+        source = request.meta.get("source")
         if response is not None:
             self._count("pages/fetched")
             self._count(f"source/{source}/fetched")
@@ -298,10 +304,12 @@ class WireSpider(scrapy.Spider):
         reason = failure_reason(error)
         if isinstance(error, IgnoreRequest) and "robots.txt" in str(error).lower():
             reason = "robots_txt"
-        if is_transient(reason):
-            self.state.tainted.add(str(failure.request.meta.get("listed_in")))  # type: ignore[attr-defined]
+        transient = is_transient(reason)
+        if transient:
+            self.state.tainted.add(str(request.meta.get("listed_in")))
         self._count(f"rejected/{reason}")
-        self.logger.info("skipped %s: %s", failure.request.url, reason)  # type: ignore[attr-defined]
+        self.logger.info("skipped %s: %s", request.url, reason)
+        self.crawler.signals.send_catch_log(article_failed, request=request, transient=transient)
 
     def on_discovery_error(self, failure: Failure) -> None:
         """Count a feed, sitemap or listing page that could not be fetched."""
