@@ -34,8 +34,9 @@ _HAS_TIME = re.compile(
     r"\b\d{1,2}:\d{2}\b|\bago\b|\b(?:updated|published|posted|last modified)\b", re.IGNORECASE
 )
 # "sexta-feira, 22 de outubro de 2010 às 20:13": a short line with a clock time and a year,
-# whatever the language.
-_CLOCK_AND_YEAR = re.compile(r"(?=.*\b\d{1,2}[:h]\d{2}\b)(?=.*\b(?:19|20)\d{2}\b)")
+# whatever the language. Anchored at line starts: a match anywhere in a line is a match from
+# its start, and unanchored lookaheads rescan the line from every character.
+_CLOCK_AND_YEAR = re.compile(r"^(?=.*\b\d{1,2}[:h]\d{2}\b)(?=.*\b(?:19|20)\d{2}\b)", re.MULTILINE)
 
 # "By Jane Doe", "By JANE DOE and John Roe, Reuters": "by" and capitalised names only.
 _BYLINE = re.compile(
@@ -108,8 +109,9 @@ def is_timestamp_line(line: str) -> bool:
         return False
     if _CLOCK_AND_YEAR.search(line):
         return True
-    rest = _TIME_WORDS.sub(" ", line)
-    return bool(_HAS_TIME.search(line)) and not re.search(r"\w", rest)
+    if not _HAS_TIME.search(line):
+        return False
+    return not re.search(r"\w", _TIME_WORDS.sub(" ", line))
 
 
 def is_byline_line(line: str, authors: Iterable[str] = ()) -> bool:

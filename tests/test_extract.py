@@ -9,6 +9,7 @@ import time
 
 import lxml.html
 import pytest
+from readability import Document as ReadabilityDocument
 
 from pipelines.encoding import decode_html
 from pipelines.extract import (
@@ -17,13 +18,18 @@ from pipelines.extract import (
     MIN_WORDS,
     Extraction,
     ExtractionRejected,
+    _overlap,
+    _parse,
+    _Readability,
+    _shingles,
+    _tokens,
     check_language,
     check_page,
     combine,
     extract_article,
 )
-from pipelines.scoring import benchmark_f1, shingle_f1
-from tests.support import DEV_SET, FIXTURES, SHARED
+from pipelines.scoring import benchmark_f1, shingle_f1, shingles
+from tests.support import DEV_SET, FIXTURES, SHARED, dev_pages
 
 # The dev-set figure reached (benchmark F1 of mean P and R, 0.983) less a hair.
 DEV_SET_MIN_F1 = 0.978
@@ -297,3 +303,40 @@ def test_combine_keeps_embedded_posts() -> None:
 def test_combine_keeps_first_when_extractors_disagree() -> None:
     assert combine(STORY_A, PROMO) == (STORY_A, "primary")
     assert combine(STORY_A, "") == (STORY_A, "primary")
+
+
+@pytest.mark.parametrize(
+    "text", ["", "one", "one two three", "Four words, no more.", STORY_A, STORY_A + " " + STORY_A]
+)
+def test_shingles_of_tokens_are_the_benchmark_shingles(text: str) -> None:
+    assert _shingles(_tokens(text)) == shingles(" ".join(_tokens(text)))
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [(STORY_A, STORY_B), (STORY_A, STORY_A + " " + STORY_B), (STORY_A * 3, STORY_A), ("", STORY_A)],
+)
+def test_overlap_is_the_multiset_intersection(first: str, second: str) -> None:
+    a, b = _shingles(_tokens(first)), _shingles(_tokens(second))
+    expected = sum((a & b).values())
+    assert _overlap(a, b) == _overlap(b, a) == expected
+
+
+def _container(summary: str) -> list[tuple[str, str | None, str | None]]:
+    """The container's nodes (comments too) and their text, without attributes."""
+    return [(str(node.tag), node.text, node.tail) for node in lxml.html.fromstring(summary).iter()]
+
+
+def test_second_opinion_reads_the_container_stock_readability_reads() -> None:
+    """The shared-tree readability keeps stock readability-lxml's container on every page:
+    only attribute values (the "javascript:" links it no longer blanks) may differ."""
+    pages = {name: decode_html(body, None)[0] for name, body in dev_pages().items()}
+    for fixture in sorted((FIXTURES / "pages").glob("*.html")):
+        pages[fixture.name] = decode_html(fixture.read_bytes(), None)[0]
+    differ = [
+        name
+        for name, html in pages.items()
+        if _container(_Readability(_parse(html)).summary(html_partial=True))
+        != _container(ReadabilityDocument(html).summary(html_partial=True))
+    ]
+    assert differ == []

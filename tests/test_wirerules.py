@@ -39,6 +39,7 @@ TIMESTAMPS = [
     "Updated: Nov. 18, 2019 at 10:15 a.m.",
     "Published 11:02 AM EST Nov 19, 2019",
     "sexta-feira, 22 de outubro de 2010 às 20:13",
+    "Zuletzt aktualisiert am 22.10.2010 um 20h13",
     "5 min ago",
 ]
 
