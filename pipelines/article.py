@@ -52,7 +52,7 @@ def build_article(page: Page) -> Article:
     canonical = canonicalize_url(
         declared if declared and same_site(declared, page.url) else page.url
     )
-    return Article(
+    article = Article(
         id=article_id(canonical),
         url=page.url,
         canonical_url=canonical,
@@ -72,6 +72,8 @@ def build_article(page: Page) -> Article:
         extractor_version=EXTRACTOR_VERSION,
         page=page,
     )
+    article.signature()  # here, in the extraction worker, not on the reactor
+    return article
 
 
 def check_published(article: Article, wanted: DateRange) -> None:

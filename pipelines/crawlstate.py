@@ -25,7 +25,7 @@ from scrapy.crawler import Crawler
 
 from pipelines.items import Article, Duplicate
 from pipelines.keys import archive_uri, article_keys
-from pipelines.neardup import exact_fingerprint, signature_of
+from pipelines.neardup import exact_fingerprint
 from pipelines.nearindex import NearIndex
 from pipelines.redisindex import Claim, RedisIndex
 from pipelines.spool import IndexRecorder, record_index_entry
@@ -118,7 +118,12 @@ class LocalOriginals:
         if known is not None:
             return state.duplicate(article, known.article_id, known.key, "exact", 1.0)
         # The in-run index holds only originals still being written: the rest are in SQLite.
-        match = self.pending_near.find(article.text) or self.index.near_match(article.text)
+        signature = article.signature()
+        match = None
+        if signature is not None:
+            match = self.pending_near.find_signature(signature) or self.index.near_match(
+                article.text, signature
+            )
         if match is not None:
             return state.duplicate(article, match.article_id, match.key, "near", match.similarity)
         self.reserve(state, article, key)
@@ -129,11 +134,13 @@ class LocalOriginals:
         fingerprint = exact_fingerprint(article.text)
         state.hold(Pending(article.id, key, fingerprint), article)
         self.pending_texts.setdefault(fingerprint, article.id)
-        self.pending_near.add(article.id, key, article.text, time.time())
+        signature = article.signature()
+        if signature is not None:
+            self.pending_near.add_signature(article.id, key, signature, time.time())
 
     def commit(self, state: CrawlState, article: Article, entry: dict[str, Any]) -> None:
         """Record the article in the SQLite index."""
-        record_index_entry(self.index, entry)
+        record_index_entry(self.index, entry, article.signature())
         self._forget(article.id, entry["fingerprint"])
 
     def abandon(self, pending: Pending) -> None:
@@ -163,7 +170,7 @@ class SharedOriginals:
         """Claim the article: ours, itself (archived or in flight elsewhere), or a copy."""
         fingerprint = exact_fingerprint(article.text)
         claim = self.index.claim_original(
-            article.id, key, fingerprint, signature_of(article.text), self.worker, self.ttl
+            article.id, key, fingerprint, article.signature(), self.worker, self.ttl
         )
         if claim.mine:
             state.hold(Pending(article.id, key, fingerprint, claim), article)
@@ -181,7 +188,7 @@ class SharedOriginals:
         """Make our claim permanent; a revision (no claim) is recorded as on one machine."""
         pending = state.pending.get(article.id)
         if pending is None or pending.claim is None:
-            record_index_entry(self.index, entry)
+            record_index_entry(self.index, entry, article.signature())
             return
         self.index.commit_original(
             pending.claim,

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from pipelines.neardup import Signature, signature_of
+
 SCHEMA_VERSION = 1
 # Request meta: (since, until) a page with no listed date must have been published in.
 PUBLISHED_RANGE_META = "wirearchive_published_range"
@@ -64,6 +66,15 @@ class Article:
     raw_key: str | None = None
     version: int = 1  # > 1: a revision stored next to the first (crawl --refresh)
     extra: dict[str, Any] = field(default_factory=dict)
+    # The near-duplicate signature of ``text``, made once by ``signature()``: in the
+    # extraction worker, off the reactor. A 1-tuple, so "too short to sign" is kept too.
+    signed: tuple[Signature | None] | None = field(default=None, repr=False, compare=False)
+
+    def signature(self) -> Signature | None:
+        """Return the near-duplicate signature of the text (None: too short to compare)."""
+        if self.signed is None:
+            self.signed = (signature_of(self.text),)
+        return self.signed[0]
 
     def urls(self) -> list[str]:
         """Return every URL that leads to this article: canonical, fetched, requested."""

@@ -549,9 +549,13 @@ class RedisIndex:
         fingerprint: str,
         text: str,
         version: int = 1,
+        signature: Signature | None = None,
     ) -> None:
-        """Index an archived article: its URLs, its exact text, and its near-dup signature."""
-        sig = signature_of(text) if version == 1 else None
+        """Index an archived article: its URLs, its exact text, and its near-dup signature.
+
+        ``signature``: the text's, when the caller made it already.
+        """
+        sig = None if version != 1 else signature or signature_of(text)
         aid = _aid_field(article_id)
         fp = text_hash(fingerprint)
         url_keys, url_fields = self._url_args(urls)

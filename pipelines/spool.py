@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from pipelines.neardup import Signature
 from pipelines.state import cache_dir
 from pipelines.stores import Store
 
@@ -39,8 +40,9 @@ class IndexRecorder(Protocol):
         fingerprint: str,
         text: str,
         version: int = 1,
+        signature: Signature | None = None,
     ) -> None:
-        """Index an archived article."""
+        """Index an archived article (``signature``: of ``text``, if already made)."""
 
     def record_urls(self, urls: Iterable[str], article_id: str, kind: str) -> None:
         """Index URLs that lead to an archived article."""
@@ -136,10 +138,12 @@ def flush_spool(spool: Spool, store: Store, index: IndexRecorder) -> int:
     return flushed
 
 
-def record_index_entry(index: IndexRecorder, entry: dict[str, Any]) -> None:
-    """Record a spooled index entry, now that its objects are in the archive."""
+def record_index_entry(
+    index: IndexRecorder, entry: dict[str, Any], signature: Signature | None = None
+) -> None:
+    """Record an index entry (spooled, or live with its text's signature), now archived."""
     if entry["kind"] == "article":
         fields = {k: v for k, v in entry.items() if k != "kind"}
-        index.record_article(**fields)
+        index.record_article(**fields, signature=signature)
     else:
         index.record_urls(entry["urls"], entry["article_id"], entry["kind"])

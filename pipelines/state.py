@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.neardup import Signature
 from pipelines.nearindex import NearIndex, NearMatch
 from pipelines.stores import KeyNotFound, Store
 
@@ -106,9 +107,14 @@ class StateIndex:
         ).fetchone()
         return Known(row[0], row[1], "exact") if row else None
 
-    def near_match(self, text: str) -> NearMatch | None:
-        """Return the archived article this text is a near-copy of, if any."""
-        return self.near.find(text)
+    def near_match(self, text: str, signature: Signature | None = None) -> NearMatch | None:
+        """Return the archived article this text is a near-copy of, if any.
+
+        ``signature``: the text's, when the caller made it already.
+        """
+        if signature is None:
+            return self.near.find(text)
+        return self.near.find_signature(signature)
 
     def article(self, article_id: str) -> tuple[str, str, int] | None:
         """Return (key, content_sha256, versions) of an archived article."""
@@ -133,8 +139,12 @@ class StateIndex:
         fingerprint: str,
         text: str,
         version: int = 1,
+        signature: Signature | None = None,
     ) -> None:
-        """Index an archived article: its URLs, its exact text, and its near-dup signature."""
+        """Index an archived article: its URLs, its exact text, and its near-dup signature.
+
+        ``signature``: the text's, when the caller made it already.
+        """
         with self._transaction():
             self.conn.execute(
                 "INSERT INTO articles (article_id, key, content_sha256, versions) "
@@ -147,7 +157,9 @@ class StateIndex:
                 "INSERT OR IGNORE INTO texts (hash, article_id) VALUES (?, ?)",
                 (text_hash(fingerprint), article_id),
             )
-            if version == 1:
+            if version == 1 and signature is not None:
+                self.near.add_signature(article_id, key, signature, time.time())
+            elif version == 1:
                 self.near.add(article_id, key, text, time.time())
 
     def replace_text(
