@@ -6,6 +6,7 @@ import zlib
 from datetime import datetime
 from http import HTTPStatus
 from io import BytesIO
+from typing import Any
 from urllib.parse import urlsplit
 
 import brotli
@@ -19,6 +20,8 @@ from pipelines.items import Page
 # The payload we keep has already been de-chunked by the HTTP client: replay tools would
 # try to de-chunk it again if the header stayed, so it is kept under pywb's renaming.
 RENAMED_HEADERS = {"transfer-encoding": "X-Archive-Orig-Transfer-Encoding"}
+# warcio compresses at level 9: on the dev pages level 6 is 1.5x faster for 0.6% more bytes.
+GZIP_LEVEL = 6
 
 
 def _reason(status: int) -> str:
@@ -28,6 +31,24 @@ def _reason(status: int) -> str:
         return "Unknown"
 
 
+class _RecordWriter(WARCWriter):  # type: ignore[misc]
+    """warcio's writer, each record gzipped as its own member at GZIP_LEVEL."""
+
+    def __init__(self, out: BytesIO) -> None:
+        super().__init__(out, gzip=False)
+        self.sink = out
+
+    def write_record(self, record: Any, params: Any = None) -> None:
+        plain = BytesIO()
+        self.out = plain
+        try:
+            super().write_record(record, params)
+        finally:
+            self.out = self.sink
+        gzipper = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        self.sink.write(gzipper.compress(plain.getvalue()) + gzipper.flush())
+
+
 def _kept_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(RENAMED_HEADERS.get(name.lower(), name), value) for name, value in headers]
 
@@ -35,7 +56,7 @@ def _kept_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
 def build_warc(page: Page) -> bytes:
     """Return a gzipped WARC: the page's response record, then the request that fetched it."""
     out = BytesIO()
-    writer = WARCWriter(out, gzip=True)
+    writer = _RecordWriter(out)
     warc_date = datetime_to_iso_date(page.fetched_at.replace(tzinfo=None))
     common = {"WARC-Date": warc_date}
     if page.ip_address:
