@@ -497,6 +497,70 @@ def test_a_killed_helper_loses_nothing_though_the_feed_answers_304(
     assert not list(client.scan_iter(match=prefix + "f:*"))
 
 
+def test_a_stopped_worker_gives_its_requests_back_to_the_queue(
+    tmp_path: Path,
+    redis_url: str,  # noqa: F811
+) -> None:
+    pages = 10
+    gate = HeldFromOne("stopped", arrivals=2)
+    server = LoopbackServer()
+    server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", "text/plain")
+    for n, body in enumerate(list(dev_pages().values())[:pages]):
+        server.routes[f"/news/{n}.html"] = gate.page(body)
+    archive = tmp_path / "archive"
+    with server.running():
+        server.routes["/feed.xml"] = Resource(
+            rss((server.url(f"/news/{n}.html"), None) for n in range(pages)), "application/rss+xml"
+        )
+        config = write_config(
+            tmp_path / "sources.yaml",
+            [{"name": "wire", "feeds": [server.url("/feed.xml")]}],
+            allow_private_addresses=True,
+        )
+        args = ["crawl", "--config", str(config), "--archive", str(archive), "--redis", redis_url]
+        args += FAST_CRAWL
+        stopped = start_worker(
+            [
+                *args,
+                "--worker",
+                "stopped",
+                "-s",
+                "USER_AGENT=stopped",
+                "-s",
+                "CONCURRENT_REQUESTS=2",
+                "--summary",
+                str(tmp_path / "stopped.json"),
+            ],
+            tmp_path / "stopped.log",
+        )
+        deadline = time.monotonic() + 60
+        while len(gate.held) < 2:
+            assert stopped.poll() is None, (tmp_path / "stopped.log").read_text()
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        stopped.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        gate.release.set()  # the pages in flight arrive and are archived while it stops
+        assert stopped.wait(timeout=60) == 1, (tmp_path / "stopped.log").read_text()
+        summary = load_json(tmp_path / "stopped.json")
+        assert summary["status"] == "interrupted"
+        client = redis.Redis.from_url(redis_url)
+        prefix = RedisIndex(client, str(archive)).prefix
+        # Nothing left in flight: what it popped and did not finish is queued again.
+        assert client.zcard(prefix + "f:fly") == 0
+        queued = client.llen(prefix + "f:q")
+        assert queued == pages - summary["articles_archived"] > 0
+        # No deadline has to pass: the next run finds the rest queued (an interrupted run
+        # keeps no feed validators, so it lists them again: already queued, not twice).
+        final = run_cli([*args, "--worker", "next", "--summary", str(tmp_path / "final.json")])
+        assert final.status == 0, final.stderr
+    final_summary = load_json(tmp_path / "final.json")
+    assert final_summary["articles_archived"] == queued
+    assert final_summary["frontier"]["already_queued"] == queued
+    assert len(archive_objects(archive, "articles")) == pages
+    assert not list(client.scan_iter(match=prefix + "f:*"))
+
+
 def test_redis_in_sources_yaml_is_validated() -> None:
     sources = [{"name": "a", "feeds": ["https://example.com/feed.xml"]}]
     config = parse_config({"redis": "redis://10.0.0.5:6379/2", "sources": sources}, "s.yaml")
