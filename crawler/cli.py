@@ -84,15 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="re-fetch archived articles; a changed text is stored as a new version",
     )
-    crawl.add_argument(
-        "--redis",
-        metavar="URL",
-        help="distributed mode: share the index, URL claims and source leases in this Redis "
-        "(redis://HOST:PORT/DB; default: the config's redis:)",
-    )
-    crawl.add_argument(
-        "--worker", metavar="NAME", help="this worker's name in distributed mode (host:pid)"
-    )
+    _add_distributed_options(crawl)
 
     backfill = commands.add_parser(
         "backfill", help="fill the archive with one source's history through the same pipeline"
@@ -104,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument(
         "--urls", metavar="FILE", help="fetch exactly these URLs (one a line; - for stdin)"
     )
+    _add_distributed_options(backfill)
 
     again = commands.add_parser(
         "reextract", help="re-run extraction from the archived raw records (no network)"
@@ -141,15 +134,32 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     return settings
 
 
-def cmd_crawl(args: argparse.Namespace) -> int:
-    """Crawl the configured sources once."""
-    if args.limit < 0:
-        raise RunError("--limit must be 0 or more", EXIT_USAGE)
+def _add_distributed_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--redis",
+        metavar="URL",
+        help="distributed mode: share the index, the queue of article pages and the source "
+        "leases in this Redis (redis://HOST:PORT/DB; default: the config's redis:)",
+    )
+    command.add_argument(
+        "--worker", metavar="NAME", help="this worker's name in distributed mode (host:pid)"
+    )
+
+
+def _redis_flag(args: argparse.Namespace) -> str | None:
     if args.redis:
         try:
             check_redis_url(args.redis)
         except ValueError as err:
             raise RunError(f"--redis: {err}", EXIT_USAGE) from err
+    return str(args.redis) if args.redis else None
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    """Crawl the configured sources once."""
+    if args.limit < 0:
+        raise RunError("--limit must be 0 or more", EXIT_USAGE)
+    redis_url = _redis_flag(args)
     return run_crawl(
         RunRequest(
             config=load_config(args.config),
@@ -160,7 +170,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             settings=_settings(args),
             verbose=args.verbose,
             refresh=args.refresh,
-            redis=args.redis,
+            redis=redis_url,
             worker=args.worker,
         )
     )
@@ -235,6 +245,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
             summary_path=args.summary,
             settings=settings,
             verbose=args.verbose,
+            redis=_redis_flag(args),
+            worker=args.worker,
         )
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
 import sys
 import threading
@@ -161,8 +162,9 @@ def shared_archive(
     """Distributed mode: check the archive, lease free sources, replay the spool; yield them.
 
     No archive lock: the workers cooperate through Redis (the shared index and frontier,
-    URL claims and these leases). With no free lease the worker becomes a helper that
-    drains the frontier; exit 75 when there is nothing to help with either.
+    URL claims and these leases). With no free lease the worker becomes its machine's one
+    helper, which drains the frontier; exit 75 when this machine has a helper already, or
+    when no work comes.
     """
     ttl = settings.getfloat("WIREARCHIVE_CLAIM_TTL")
     store = open_store(archive)
@@ -187,18 +189,7 @@ def shared_archive(
             settings.set("WIREARCHIVE_REQUEUED", requeued, priority="cmdline")
             holders = ", ".join(f"{name} ({who})" for name, who in held.items())
             if not leases.names:
-                if not wait_for_work(frontier, leases, sources, settings):
-                    raise RunError(
-                        f"every source is leased by another worker: {holders}; "
-                        "the shared queue has no work for a helper",
-                        EXIT_LOCKED,
-                    )
-                settings.set("WIREARCHIVE_HELPER", True, priority="cmdline")
-                print(
-                    f"wirearchive: every source is leased by another worker ({holders}); "
-                    "helping with the shared queue",
-                    file=sys.stderr,
-                )
+                join_as_helper(leases, frontier, sources, held, settings)
             elif held:
                 print(f"wirearchive: left to other workers: {holders}", file=sys.stderr)
             try:
@@ -206,7 +197,7 @@ def shared_archive(
             except (StoreError, OSError, redis.RedisError) as err:
                 raise RunError(f"cannot open the index of archive {archive}: {err}") from err
             with LeaseKeeper(leases):
-                yield tuple(leases.names)
+                yield tuple(name for name in leases.names if name in sources)
         finally:
             try:
                 leases.release()
@@ -214,6 +205,51 @@ def shared_archive(
                 print(f"wirearchive: could not release the source leases: {err}", file=sys.stderr)
     finally:
         index.close()
+
+
+def join_as_helper(
+    leases: SourceLeases,
+    frontier: Frontier,
+    sources: Sequence[str],
+    held: Mapping[str, str],
+    settings: Settings,
+) -> None:
+    """No source lease is free: become this machine's helper, or exit 75.
+
+    One helper a machine: cron starts a run every few minutes, and a backfill's queue can
+    keep a helper busy for hours. A backfill never helps: it was asked for its source.
+    """
+    holders = ", ".join(f"{name} ({who})" for name, who in held.items())
+    if settings.get("WIREARCHIVE_MODE") == "backfill":
+        raise RunError(f"the source is leased by another worker: {holders}", EXIT_LOCKED)
+    slot = helper_slot()
+    try:
+        busy = leases.acquire([slot])
+    except redis.RedisError as err:
+        raise RunError(f"cannot use redis: {err}") from err
+    if busy:
+        raise RunError(
+            f"every source is leased by another worker: {holders}; "
+            f"this machine's helper is {busy[slot]}",
+            EXIT_LOCKED,
+        )
+    if not wait_for_work(frontier, leases, sources, settings):
+        raise RunError(
+            f"every source is leased by another worker: {holders}; "
+            "the shared queue has no work for a helper",
+            EXIT_LOCKED,
+        )
+    settings.set("WIREARCHIVE_HELPER", True, priority="cmdline")
+    print(
+        f"wirearchive: every source is leased by another worker ({holders}); "
+        "helping with the shared queue",
+        file=sys.stderr,
+    )
+
+
+def helper_slot() -> str:
+    """Return the lease name of this machine's helper (not a valid source name)."""
+    return f"@helper:{socket.gethostname()}"
 
 
 def wait_for_work(
@@ -227,7 +263,7 @@ def wait_for_work(
     deadline = time.monotonic() + settings.getfloat("WIREARCHIVE_JOIN_WAIT")
     try:
         while True:
-            if frontier.queued():
+            if frontier.has_work():
                 return True
             if time.monotonic() >= deadline or not leases.held_elsewhere(sources):
                 return False

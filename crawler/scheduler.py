@@ -9,9 +9,10 @@ failed for a passing reason (a 5xx, a timeout, a store that refused the write) i
 flight until its deadline, when a later run retries it; requests a stopped run did not
 finish go back to the head of the queue.
 
-A *helper*, a worker that holds no source lease, only drains the frontier: it waits for
-work while other workers still hold leases (they may queue more), up to
-``WIREARCHIVE_JOIN_WAIT`` seconds of idleness.
+A worker fetches from the queues of the sources it leased (round robin), so its run ends
+once their pages are done. A *helper*, a worker that holds no source lease, fetches from
+every queue: it waits for work while other workers still hold leases (they may queue
+more), up to ``WIREARCHIVE_JOIN_WAIT`` seconds of idleness.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import logging
 import pickle
 import time
+from collections import deque
 from typing import Any
 
 import redis
@@ -62,6 +64,8 @@ class FrontierScheduler(Scheduler):
         self.frontier: Frontier | None = None
         self.holding: set[str] = set()  # popped by this worker, not yet done
         self.helper = False
+        self.own: tuple[str, ...] = ()  # the sources whose queues this worker drains
+        self.rotation: deque[str] = deque()  # those of them with requests waiting
         self.idle_since: float | None = None
         self.poller: LoopingCall | None = None
         self.renewer: LoopingCall | None = None
@@ -90,6 +94,7 @@ class FrontierScheduler(Scheduler):
             self.frontier = Frontier(shared.index.r, shared.index.prefix, shared.ttl)
             self.leases = SourceLeases(shared.index.r, shared.index.prefix, shared.worker, 0)
             self.helper = self.crawler.settings.getbool("WIREARCHIVE_HELPER")
+            self.own = tuple(source.name for source in getattr(spider, "sources", ()))
             # Requests of stopped workers, queued again before this run started.
             requeued = self.crawler.settings.getint("WIREARCHIVE_REQUEUED")
             if requeued:
@@ -139,13 +144,15 @@ class FrontierScheduler(Scheduler):
         # Pickled like scrapy-redis does: only our own workers write to this Redis.
         data = pickle.dumps(request.to_dict(spider=self.spider), protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            queued = self.frontier.push(fingerprint, data)
+            queued = self.frontier.push(fingerprint, str(source), data)
         except redis.RedisError as err:
             # Redis is gone: fetch it here rather than lose it.
             logger.error("frontier unreachable, fetching %s locally: %s", request.url, err)
             self._count("errors/frontier_unreachable")
             return super().enqueue_request(request)
         self._count("frontier/queued" if queued else "frontier/already_queued")
+        if queued and source in self.own and source not in self.rotation:
+            self.rotation.append(str(source))
         return queued
 
     def next_request(self) -> Request | None:
@@ -161,8 +168,10 @@ class FrontierScheduler(Scheduler):
             return True
         if self.frontier is None:
             return False
+        if self.rotation:
+            return True
         try:
-            return self.frontier.queued() > 0
+            return self.frontier.has_work(None if self.helper else self.own)
         except redis.RedisError as err:
             logger.error("frontier unreachable: %s", err)
             self._count("errors/frontier_unreachable")
@@ -171,7 +180,7 @@ class FrontierScheduler(Scheduler):
     def _pop(self) -> Request | None:
         assert self.frontier is not None
         try:
-            popped = self.frontier.pop()
+            popped = self.frontier.pop() if self.helper else self._pop_own()
         except redis.RedisError as err:
             logger.error("frontier unreachable: %s", err)
             self._count("errors/frontier_unreachable")
@@ -185,6 +194,19 @@ class FrontierScheduler(Scheduler):
         self.idle_since = None
         self._count("frontier/popped")
         return request
+
+    def _pop_own(self) -> tuple[str, bytes] | None:
+        """Pop from the queues of this worker's own sources, in turn."""
+        assert self.frontier is not None
+        if not self.rotation:
+            self.rotation.extend(self.frontier.with_work(self.own))
+        while self.rotation:
+            source = self.rotation.popleft()
+            popped = self.frontier.pop(source)
+            if popped is not None:
+                self.rotation.append(source)
+                return popped
+        return None
 
     # -- outcomes -----------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import json
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -23,6 +24,7 @@ from typing import Any
 import pytest
 import redis
 
+from crawler.frontier import Frontier
 from crawler.loopback import LoopbackServer, Resource
 from crawler.sources import ConfigError, parse_config
 from pipelines.redisindex import RedisIndex
@@ -548,7 +550,7 @@ def test_a_stopped_worker_gives_its_requests_back_to_the_queue(
         prefix = RedisIndex(client, str(archive)).prefix
         # Nothing left in flight: what it popped and did not finish is queued again.
         assert client.zcard(prefix + "f:fly") == 0
-        queued = client.llen(prefix + "f:q")
+        queued = client.llen(prefix + "f:q:wire")
         assert queued == pages - summary["articles_archived"] > 0
         # No deadline has to pass: the next run finds the rest queued (an interrupted run
         # keeps no feed validators, so it lists them again: already queued, not twice).
@@ -559,6 +561,61 @@ def test_a_stopped_worker_gives_its_requests_back_to_the_queue(
     assert final_summary["frontier"]["already_queued"] == queued
     assert len(archive_objects(archive, "articles")) == pages
     assert not list(client.scan_iter(match=prefix + "f:*"))
+
+
+def test_a_worker_drains_only_its_own_sources_queues(tmp_path: Path, redis_url: str) -> None:  # noqa: F811
+    server = news_site(3)
+    archive = tmp_path / "archive"
+    with server.running():
+        config = write_config(
+            tmp_path / "sources.yaml",
+            [
+                {"name": "wire", "feeds": [server.url("/feed.xml")]},
+                {"name": "backfilled", "feeds": [server.url("/feed.xml")]},
+            ],
+            allow_private_addresses=True,
+        )
+        client = redis.Redis.from_url(redis_url)
+        prefix = RedisIndex(client, str(archive)).prefix
+        # A long backfill of another source waits in its queue.
+        frontier = Frontier(client, prefix, ttl=600)
+        for n in range(50):
+            assert frontier.push(f"fp{n}", "backfilled", b"a request of another worker")
+        args = ["crawl", "--config", str(config), "--archive", str(archive), "--redis", redis_url]
+        result = run_cli(
+            [*args, *FAST_CRAWL, "--source", "wire", "--summary", str(tmp_path / "s.json")]
+        )
+    assert result.status == 0, result.stderr
+    summary = load_json(tmp_path / "s.json")
+    assert summary["articles_archived"] == 3
+    assert summary["frontier"] == {"queued": 3, "popped": 3}
+    # Its run ended with its own source: the other queue is for its lease holder or helpers.
+    assert frontier.queued("backfilled") == 50
+    assert frontier.with_work() == ["backfilled"]
+
+
+def test_one_helper_a_machine(tmp_path: Path, redis_url: str) -> None:  # noqa: F811
+    config = write_config(
+        tmp_path / "sources.yaml",
+        [{"name": "wire", "feeds": ["http://127.0.0.1:9/feed.xml"]}],
+        allow_private_addresses=True,
+    )
+    archive = tmp_path / "archive"
+    client = redis.Redis.from_url(redis_url)
+    prefix = RedisIndex(client, str(archive)).prefix
+    client.set(prefix + "lease:wire", "discoverer", px=60_000)
+    client.set(prefix + f"lease:@helper:{socket.gethostname()}", "helper-1", px=60_000)
+    Frontier(client, prefix, ttl=600).push("fp", "wire", b"work for a helper")
+    args = ["crawl", "--config", str(config), "--archive", str(archive), "--redis", redis_url]
+    result = run_cli([*args, "--worker", "helper-2"])
+    assert result.status == 75
+    assert "wire (discoverer)" in result.stderr
+    assert "this machine's helper is helper-1" in result.stderr
+    # A backfill of a leased source does not turn into a helper either.
+    backfill = ["backfill", "--config", str(config), "--archive", str(archive)]
+    result = run_cli([*backfill, "--source", "wire", "--redis", redis_url])
+    assert result.status == 75
+    assert "the source is leased by another worker: wire (discoverer)" in result.stderr
 
 
 def test_redis_in_sources_yaml_is_validated() -> None:
