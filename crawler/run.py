@@ -182,6 +182,9 @@ def shared_archive(
         try:
             held = leases.acquire(sources)
             index.sweep()  # claims of dead workers, past their deadline
+            days = settings.getfloat("WIREARCHIVE_NEAR_WINDOW_DAYS")
+            if days > 0:
+                index.prune_near(days)  # signatures past the near window, a share a run
             requeued = frontier.requeue_expired()  # requests they held
         except redis.RedisError as err:
             raise RunError(f"cannot use redis {redis_url}: {err}") from err

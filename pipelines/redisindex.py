@@ -18,9 +18,13 @@ a hash tag so they share one cluster slot), so several archives can share one Re
 
 Layout (compactness: ~0.84 KB per article, see tests/test_redisindex.py):
 
-* ``d:<doc // 41>``: a string of 41 fixed 396-byte slots, one per doc: exact fingerprint
-  (16 B), content sha256 (32 B), version (u16), indexed_at (u32), has-signature (u8),
-  signature (340 B). Blocks are created at full size, so no greedy-growth slack.
+* ``d:<doc // 288>``: a string of 288 fixed 56-byte slots, one per doc: exact fingerprint
+  (16 B), content sha256 (32 B), version (u16), indexed_at (u32), has-signature (u8);
+  ``s:<doc // 48>``: a string of 48 near-duplicate signatures (340 B each). Blocks are
+  created at full size, so no greedy-growth slack. Docs are numbered in the order they
+  are indexed, so a signature block holds docs of the same few hours: ``prune_near``
+  deletes whole blocks older than the near-duplicate window (``nf``, the near floor, is
+  the first doc that still has its signature), and an old article then costs ~0.2 KB.
 * ``k:<doc // 128>``: hash doc -> len(article id) + article id (packed) + packed key.
 * ``a:<b>`` (article id -> doc), ``t:<b>`` (fingerprint -> doc), ``u:<b>`` (12-byte URL
   hash -> doc[:kind]), ``b:<b>`` (4-byte LSH bucket -> 4-byte doc numbers): hashes
@@ -59,8 +63,10 @@ from pipelines.nearindex import NearMatch, _pack_id, _pack_key, _unpack_id, _unp
 from pipelines.state import Known, text_hash, url_hash
 
 SIG_BYTES = 340
-SLOT = 396
-PER_BLOCK = 41  # 41 x 396 = 16236 bytes: one 16 KiB allocation
+SLOT = 396  # the logical slot: meta (55 B) then the signature, stored in two blocks
+META = 56
+PER_SIG = 48  # 48 x 340 = 16320 bytes: one 16 KiB allocation
+PER_META = 6 * PER_SIG  # 288 x 56 = 16128 bytes; a signature block's docs share one
 KEYS_PER_HASH = 128
 TARGET_ENTRIES = 64
 _FP, _SHA, _VER, _AT, _HAS, _SIG = 0, 16, 48, 50, 54, 55
@@ -72,11 +78,14 @@ ClaimStatus = Literal["mine", "article", "exact", "near"]
 def _lua(source: str) -> str:
     """Fill the layout constants into a Lua script."""
     for name, value in (
-        ("PER", PER_BLOCK),
+        ("PERM", PER_META),
+        ("PERS", PER_SIG),
+        ("META", META),
         ("SLOT", SLOT),
         ("KPH", KEYS_PER_HASH),
         ("SHA", _SHA),
         ("HAS", _HAS),
+        ("AT", _AT),
         ("SIG", _SIG),
         ("SIGB", SIG_BYTES),
         ("BODY", _BODY),
@@ -97,12 +106,42 @@ local function state(doc)
   if tonumber(string.sub(p, sep + 1)) > now then return 'p', owner end
   return 'x', owner
 end
+local function block_write(k, per, size, index, offset, data)
+  if redis.call('EXISTS', k) == 0 then redis.call('SET', k, string.rep('\\0', per * size)) end
+  redis.call('SETRANGE', k, index * size + offset, data)
+end
+local function near_floor()
+  return tonumber(redis.call('GET', prefix .. 'nf') or '0')
+end
+-- A logical slot (meta, then the signature) written at ``offset``: the meta part goes to
+-- the doc's d: block, the signature part to its s: block (unless that block was pruned).
 local function slot_write(doc, offset, data)
-  local k = prefix .. 'd:' .. math.floor(doc / @PER@)
-  if redis.call('EXISTS', k) == 0 then
-    redis.call('SET', k, string.rep('\\0', @PER@ * @SLOT@))
+  local meta = string.sub(data, 1, math.max(0, @SIG@ - offset))
+  if #meta > 0 then
+    block_write(prefix .. 'd:' .. math.floor(doc / @PERM@), @PERM@, @META@, doc % @PERM@,
+      offset, meta)
   end
-  redis.call('SETRANGE', k, (doc % @PER@) * @SLOT@ + offset, data)
+  local sig = string.sub(data, #meta + 1, @SIG@ + @SIGB@ - offset)
+  local blank = sig == string.rep('\\0', #sig)
+  local k = prefix .. 's:' .. math.floor(doc / @PERS@)
+  if #sig > 0 and doc >= near_floor() and not (blank and redis.call('EXISTS', k) == 0) then
+    block_write(k, @PERS@, @SIGB@, doc % @PERS@, offset + #meta - @SIG@, sig)
+  end
+end
+-- The logical slot of a doc; its signature reads as absent once pruned.
+local function slot_read(doc)
+  local off = (doc % @PERM@) * @META@
+  local meta = redis.call('GETRANGE', prefix .. 'd:' .. math.floor(doc / @PERM@), off,
+    off + @SIG@ - 1)
+  if #meta < @SIG@ then return '' end
+  if string.byte(meta, @HAS@ + 1) ~= 1 or doc < near_floor() then
+    return string.sub(meta, 1, @HAS@) .. '\\0' .. string.rep('\\0', @SIGB@)
+  end
+  local soff = (doc % @PERS@) * @SIGB@
+  local sig = redis.call('GETRANGE', prefix .. 's:' .. math.floor(doc / @PERS@), soff,
+    soff + @SIGB@ - 1)
+  if #sig < @SIGB@ then return string.sub(meta, 1, @HAS@) .. '\\0' .. string.rep('\\0', @SIGB@) end
+  return meta .. sig
 end
 local function add_bands(doc, first, count, fields_at)
   for i = 0, count - 1 do
@@ -184,10 +223,8 @@ if string.byte(slot, @HAS@ + 1) == 1 then
         seen[cand] = true
         local st = state(tostring(cand))
         if st == 'c' or st == 'p' then
-          local off = (cand % @PER@) * @SLOT@
-          local other = redis.call('GETRANGE', prefix .. 'd:' .. math.floor(cand / @PER@),
-            off, off + @SLOT@ - 1)
-          if string.byte(other, @HAS@ + 1) == 1 then
+          local other = slot_read(cand)
+          if #other > @SIG@ and string.byte(other, @HAS@ + 1) == 1 then
             local sim, match = compare(mine, string.sub(other, @SIG@ + 1, @SIG@ + @SIGB@))
             if match and sim > best_j then
               best, best_j, best_p = cand, sim, (st == 'p') and 1 or 0
@@ -276,6 +313,53 @@ for i = 1, n do redis.call('HSETNX', KEYS[2 + i], ARGV[8 + i], doc) end
 return doc
 """
 )
+
+# ARGV: prefix, cutoff (s), max blocks. Raises the near floor past whole signature
+# blocks, oldest first, while every doc in the block was indexed before the cutoff; returns
+# {old floor, new floor}. The blocks themselves are deleted by the caller, after it took
+# their docs out of the LSH buckets (see RedisIndex.prune_near).
+_RAISE_FLOOR = _lua(
+    """
+local prefix, cutoff = ARGV[1], tonumber(ARGV[2])
+local old = tonumber(redis.call('GET', prefix .. 'nf') or '0')
+local floor = old
+local seq = tonumber(redis.call('GET', prefix .. 'seq') or '0')
+for _ = 1, tonumber(ARGV[3]) do
+  local first = floor
+  local last = first + @PERS@ - 1
+  if last > seq then break end
+  local off = (first % @PERM@) * @META@
+  local metas = redis.call('GETRANGE', prefix .. 'd:' .. math.floor(first / @PERM@), off,
+    off + @PERS@ * @META@ - 1)
+  local newest = 0
+  for i = 0, math.floor(#metas / @META@) - 1 do
+    local at = struct.unpack('>I4', metas, i * @META@ + @AT@ + 1)
+    if at > newest then newest = at end
+  end
+  if newest >= cutoff then break end
+  floor = last + 1
+end
+redis.call('SET', prefix .. 'nf', floor)
+return {old, floor}
+"""
+)
+
+# KEYS: band keys; ARGV: floor, band fields... Drops docs below the floor from the buckets.
+_UNBAND = """
+local floor = tonumber(ARGV[1])
+for i = 1, #KEYS do
+  local v = redis.call('HGET', KEYS[i], ARGV[i + 1])
+  if v then
+    local kept = {}
+    for j = 1, #v, 4 do
+      if struct.unpack('>I4', v, j) >= floor then kept[#kept + 1] = string.sub(v, j, j + 3) end
+    end
+    if #kept == 0 then redis.call('HDEL', KEYS[i], ARGV[i + 1])
+    elseif #kept * 4 < #v then redis.call('HSET', KEYS[i], ARGV[i + 1], table.concat(kept)) end
+  end
+end
+return #KEYS
+"""
 
 _RELEASE_URL = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -401,6 +485,8 @@ class RedisIndex:
         self._drop = self.r.register_script(_DROP)
         self._record = self.r.register_script(_RECORD)
         self._release_url = self.r.register_script(_RELEASE_URL)
+        self._raise_floor = self.r.register_script(_RAISE_FLOOR)
+        self._unband = self.r.register_script(_UNBAND)
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -413,8 +499,14 @@ class RedisIndex:
         bucket = zlib.crc32(field) >> (32 - bits) if bits else 0
         return f"{self.prefix}{table}:{bucket}"
 
-    def _slot_key(self, doc: int) -> str:
-        return f"{self.prefix}d:{doc // PER_BLOCK}"
+    def _slot_keys(self, doc: int) -> tuple[str, int, str, int]:
+        """Return the doc's meta block and offset, and its signature block and offset."""
+        return (
+            f"{self.prefix}d:{doc // PER_META}",
+            (doc % PER_META) * META,
+            f"{self.prefix}s:{doc // PER_SIG}",
+            (doc % PER_SIG) * SIG_BYTES,
+        )
 
     def _keytab(self, doc: int) -> str:
         return f"{self.prefix}k:{doc // KEYS_PER_HASH}"
@@ -437,19 +529,24 @@ class RedisIndex:
             return []
         pipe = self.r.pipeline(transaction=False)
         pipe.time()
+        pipe.get(self.prefix + "nf")
         for doc in docs:
-            start = (doc % PER_BLOCK) * SLOT
-            pipe.getrange(self._slot_key(doc), start, start + SLOT - 1)
+            meta_key, meta_at, sig_key, sig_at = self._slot_keys(doc)
+            pipe.getrange(meta_key, meta_at, meta_at + _SIG - 1)
+            pipe.getrange(sig_key, sig_at, sig_at + SIG_BYTES - 1)
             pipe.hget(self._keytab(doc), str(doc))
             pipe.hget(self.prefix + "pend", str(doc))
         out = pipe.execute()
         seconds, micros = out[0]
         now = seconds * 1000 + micros // 1000
+        floor = int(out[1] or 0)
         found = []
         for i, doc in enumerate(docs):
-            slot, keyval, pend = out[1 + 3 * i : 4 + 3 * i]
-            if keyval is None or len(slot) != SLOT:
+            meta, sig_bytes, keyval, pend = out[2 + 4 * i : 6 + 4 * i]
+            if keyval is None or len(meta) != _SIG:
                 continue
+            signed = meta[_HAS] == 1 and doc >= floor and len(sig_bytes) == SIG_BYTES
+            slot = meta[:_HAS] + (b"\1" + sig_bytes if signed else bytes(1 + SIG_BYTES))
             article_id, key = _parse_key_value(keyval)
             state, owner = "c", ""
             if pend is not None:
@@ -748,6 +845,32 @@ class RedisIndex:
                     worker="",
                 )
         return removed
+
+    def prune_near(self, days: float, *, now: float | None = None, max_blocks: int = 256) -> int:
+        """Forget the near-duplicate signatures of docs indexed more than ``days`` ago.
+
+        Docs are numbered in indexing order, so whole signature blocks go, oldest first:
+        the near floor is raised past them (lookups ignore older docs from then on), their
+        docs leave the LSH buckets, and the blocks are deleted. At most ``max_blocks``
+        blocks a call (256: ~12k docs, about a second), so each run does a share. An old
+        article keeps its URL and exact-text entries. Returns the floor.
+        """
+        seconds = float(self.r.time()[0]) if now is None else now
+        cutoff = int(seconds - days * 86400)
+        old, floor = (int(v) for v in self._raise_floor(args=[self.prefix, cutoff, max_blocks]))
+        for block in range(old // PER_SIG, floor // PER_SIG):
+            key = f"{self.prefix}s:{block}"
+            data = cast("bytes | None", self.r.get(key)) or b""
+            keys: list[str] = []
+            fields: list[bytes] = []
+            for at in range(0, len(data) - SIG_BYTES + 1, SIG_BYTES):
+                band_keys_, band_fields = self._band_args(data[at : at + SIG_BYTES])
+                keys += band_keys_
+                fields += band_fields
+            if keys:
+                self._unband(keys=keys, args=[floor, *fields])
+            self.r.delete(key)
+        return floor
 
     def pending_count(self) -> int:
         """Return how many claims are pending (live or expired, not yet swept)."""

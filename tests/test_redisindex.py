@@ -13,6 +13,7 @@ import pytest
 import redis
 
 from pipelines.neardup import compare, exact_fingerprint, signature_of
+from pipelines.nearindex import NearMatch
 from pipelines.redisindex import Claim, RedisIndex
 from pipelines.state import Known
 from tests.fixtures_redis import redis_server, redis_url  # noqa: F401
@@ -286,6 +287,30 @@ def test_near_duplicates_between_two_workers_pending_claims(index: RedisIndex) -
     assert index.pending_count() == 1  # the loser's claim was withdrawn
 
 
+def test_pruned_signatures_no_longer_near_match(index: RedisIndex) -> None:
+    story, copy = text(STORY), text(SYNDICATED["site boilerplate"])
+    old = record(index, 1, story, ("https://ex.com/old",))
+    for n in range(2, 60):  # fill the first signature block (docs 0-47) and more
+        record(index, n, f"{text(OTHER)} filler {n}", (f"https://ex.com/{n}",))
+    assert index.near_match(copy) == NearMatch(old, key_of(old), pytest.approx(1.0, abs=0.2))
+    now = float(index.r.time()[0])
+    assert index.prune_near(30, now=now) == 0  # nothing older than 30 days
+    assert index.prune_near(30, now=now + 31 * 86400, max_blocks=0) == 0
+    floor = index.prune_near(30, now=now + 31 * 86400)
+    assert floor == 48  # the full block went; the second one is not full yet
+    assert index.prune_near(30, now=now + 32 * 86400) == 48
+    assert not index.r.exists(index.prefix + "s:0")
+    assert index.r.exists(index.prefix + "s:1")
+    # The old story keeps its URL and exact entries, but its signature is gone.
+    assert index.url("https://ex.com/old") == Known(old, key_of(old), "article")
+    assert index.text(exact_fingerprint(story)) == Known(old, key_of(old), "exact")
+    assert index.near_match(copy) is None
+    got = claim(index, 100, copy, "w1")
+    assert got.mine  # a late copy of an old story is archived as a new article
+    # Stories after the floor still catch their copies.
+    assert claim(index, 101, copy + " again", "w2").status == "near"
+
+
 def test_lua_near_decision_matches_python(index: RedisIndex) -> None:
     original = signature_of(text(STORY))
     assert original is not None
@@ -418,7 +443,7 @@ def test_memory_per_article_under_1kb(redis_url: str) -> None:  # noqa: F811
     per_article = (after - before) / n
     samples = {
         prefix: list(client.scan_iter(f"{index.prefix}{prefix}:*", count=1000))[:20]
-        for prefix in ("d", "k", "a", "t", "u", "b")
+        for prefix in ("d", "s", "k", "a", "t", "u", "b")
     }
     usage = {
         prefix: sum(int(client.memory_usage(k) or 0) for k in keys) / max(1, len(keys))
@@ -439,5 +464,12 @@ def test_memory_per_article_under_1kb(redis_url: str) -> None:  # noqa: F811
     assert client.object("encoding", samples["u"][0]) == b"listpack"
     assert per_article < 1024
     assert index.pending_count() == 0
+    # Past the near-duplicate window their signatures go: what stays is URLs, exact texts.
+    started = time.perf_counter()
+    index.prune_near(30, now=time.time() + 31 * 86400, max_blocks=1000)
+    took = time.perf_counter() - started
+    pruned = (int(client.info("memory")["used_memory"]) - before) / n
+    print(f"after pruning the near window ({took:.2f} s): {pruned:.0f} B an article")
+    assert pruned < 400
     client.close()
     index.close()
