@@ -314,11 +314,10 @@ return doc
 """
 )
 
-# ARGV: prefix, cutoff (s), max blocks. Raises the near floor past whole signature
-# blocks, oldest first, while every doc in the block was indexed before the cutoff; returns
-# {old floor, new floor}. The blocks themselves are deleted by the caller, after it took
-# their docs out of the LSH buckets (see RedisIndex.prune_near).
-_RAISE_FLOOR = _lua(
+# ARGV: prefix, cutoff (s), max blocks. Plans how far the near floor may rise: past whole
+# signature blocks, oldest first, while every doc in the block was indexed before the
+# cutoff. Returns {floor, new floor}; RedisIndex.prune_near does the rest.
+_PLAN_FLOOR = _lua(
     """
 local prefix, cutoff = ARGV[1], tonumber(ARGV[2])
 local old = tonumber(redis.call('GET', prefix .. 'nf') or '0')
@@ -339,10 +338,17 @@ for _ = 1, tonumber(ARGV[3]) do
   if newest >= cutoff then break end
   floor = last + 1
 end
-redis.call('SET', prefix .. 'nf', floor)
 return {old, floor}
 """
 )
+
+# KEYS: nf; ARGV: floor. The floor only rises (two workers may prune at once).
+_SET_FLOOR = """
+if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+return 1
+"""
 
 # KEYS: band keys; ARGV: floor, band fields... Drops docs below the floor from the buckets.
 _UNBAND = """
@@ -485,7 +491,8 @@ class RedisIndex:
         self._drop = self.r.register_script(_DROP)
         self._record = self.r.register_script(_RECORD)
         self._release_url = self.r.register_script(_RELEASE_URL)
-        self._raise_floor = self.r.register_script(_RAISE_FLOOR)
+        self._plan_floor = self.r.register_script(_PLAN_FLOOR)
+        self._set_floor = self.r.register_script(_SET_FLOOR)
         self._unband = self.r.register_script(_UNBAND)
 
     def close(self) -> None:
@@ -850,14 +857,15 @@ class RedisIndex:
         """Forget the near-duplicate signatures of docs indexed more than ``days`` ago.
 
         Docs are numbered in indexing order, so whole signature blocks go, oldest first:
-        the near floor is raised past them (lookups ignore older docs from then on), their
-        docs leave the LSH buckets, and the blocks are deleted. At most ``max_blocks``
+        their docs leave the LSH buckets, the blocks are deleted, then the near floor is
+        raised past them (lookups ignore older docs; a signature block that is gone reads
+        as no signature, so a prune cut short is finished by the next). At most ``max_blocks``
         blocks a call (256: ~12k docs, about a second), so each run does a share. An old
         article keeps its URL and exact-text entries. Returns the floor.
         """
         seconds = float(self.r.time()[0]) if now is None else now
         cutoff = int(seconds - days * 86400)
-        old, floor = (int(v) for v in self._raise_floor(args=[self.prefix, cutoff, max_blocks]))
+        old, floor = (int(v) for v in self._plan_floor(args=[self.prefix, cutoff, max_blocks]))
         for block in range(old // PER_SIG, floor // PER_SIG):
             key = f"{self.prefix}s:{block}"
             data = cast("bytes | None", self.r.get(key)) or b""
@@ -870,6 +878,8 @@ class RedisIndex:
             if keys:
                 self._unband(keys=keys, args=[floor, *fields])
             self.r.delete(key)
+        if floor > old:
+            self._set_floor(keys=[self.prefix + "nf"], args=[floor])
         return floor
 
     def pending_count(self) -> int:

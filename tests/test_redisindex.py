@@ -311,6 +311,18 @@ def test_pruned_signatures_no_longer_near_match(index: RedisIndex) -> None:
     assert claim(index, 101, copy + " again", "w2").status == "near"
 
 
+def test_a_prune_cut_short_is_finished_by_the_next(index: RedisIndex) -> None:
+    copy = text(SYNDICATED["site boilerplate"])
+    record(index, 1, text(STORY))
+    for n in range(2, 50):
+        record(index, n, f"{text(OTHER)} filler {n}")
+    # A worker died after deleting the block, before raising the floor.
+    index.r.delete(index.prefix + "s:0")
+    assert index.near_match(copy) is None  # a signature block that is gone: no signature
+    assert claim(index, 100, copy, "w1").mine
+    assert index.prune_near(30, now=float(index.r.time()[0]) + 31 * 86400) == 48
+
+
 def test_lua_near_decision_matches_python(index: RedisIndex) -> None:
     original = signature_of(text(STORY))
     assert original is not None
