@@ -24,6 +24,7 @@ import contextlib
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -107,6 +108,7 @@ def distributed(server: LoopbackServer, folder: Path, redis_url: str, count: int
     last exit; the second worker waits for the first to queue the feed's pages, then helps.
     """
     timings = {}
+    folder = Path(tempfile.mkdtemp(dir=folder))  # a fresh archive for each call
     for workers in (1, 2):
         redis.Redis.from_url(redis_url).flushdb()
         config = write_config(
@@ -161,6 +163,9 @@ def main() -> None:
     parser.add_argument(
         "--redis", action="store_true", help="also 1 vs 2 distributed workers (redis-server)"
     )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="distributed runs: this many pairs (median)"
+    )
     args = parser.parse_args()
     pages = corpus(args.pages)
     print(f"{len(pages)} pages, {sum(map(len, pages)) / 1e6:.1f} MB")
@@ -209,20 +214,31 @@ def main() -> None:
 
                 (Path(folder) / "redis").mkdir()
                 redis_server = start_redis_server(Path(folder) / "redis")
+                ratios = []
                 try:
-                    timings = distributed(server, Path(folder), redis_server.url, len(pages))
+                    # Alternating pairs: this machine's speed drifts by 10-20% between runs.
+                    for _ in range(args.repeat):
+                        timings = distributed(server, Path(folder), redis_server.url, len(pages))
+                        report_distributed(timings, len(pages))
+                        ratios.append(timings[1]["wall"] / timings[2]["wall"])
                 finally:
                     stop_redis_server(redis_server)
-                one, two = timings[1], timings[2]
-                for workers, timing in timings.items():
-                    print(
-                        f"distributed, {workers} worker(s) x --workers 1:"
-                        f" wall {timing['wall']:.2f} s,"
-                        f" {len(pages) / timing['wall']:.1f} pages/s; pages fetched per worker"
-                        f" {timing['split']}; {timing['archived']} archived,"
-                        f" {timing['objects']} article objects, {timing['twice']} written twice"
-                    )
-                print(f"2 distributed workers / 1: {one['wall'] / two['wall']:.2f}x the throughput")
+                print(
+                    "2 distributed workers / 1: "
+                    + ", ".join(f"{ratio:.2f}x" for ratio in ratios)
+                    + f" the throughput (median {statistics.median(ratios):.2f}x)"
+                )
+
+
+def report_distributed(timings: dict, count: int) -> None:
+    for workers, timing in timings.items():
+        print(
+            f"distributed, {workers} worker(s) x --workers 1:"
+            f" wall {timing['wall']:.2f} s,"
+            f" {count / timing['wall']:.1f} pages/s; pages fetched per worker"
+            f" {timing['split']}; {timing['archived']} archived,"
+            f" {timing['objects']} article objects, {timing['twice']} written twice"
+        )
 
 
 def report(label: str, result: dict, count: int, base: float, ours: float) -> None:
