@@ -3,7 +3,8 @@
 A downloader middleware, first in the chain (before robots.txt), so a skipped URL costs
 no request at all. For each article request:
 
-- a URL the index knows (archived, or recorded as a duplicate) is skipped silently;
+- a URL the index knows (archived, or recorded as a duplicate) is skipped silently, and so
+  is one rejected for a lasting reason until its back-off runs out (``retry_later``);
 - a URL never seen before whose canonical form is archived is recorded once as a ``url``
   duplicate without fetching it;
 - a URL whose canonical form another request of this run already asked for is an alias:
@@ -63,13 +64,13 @@ class SkipArchivedMiddleware:
             return
         source = str(request.meta.get("source", ""))
         url = request.url
-        known = self.state.known_url(url)
-        if known is not None and not (self.state.refresh and known.kind == "article"):
-            self.stats.inc_value("incremental/skipped")
-            self.stats.inc_value(f"source/{source}/skipped")
-            raise Skipped(f"{url}: already archived")
+        needless = self.state.needless(url)
+        if needless is not None:
+            self.stats.inc_value(f"incremental/{needless}")
+            self.stats.inc_value(f"source/{source}/{needless}")
+            raise Skipped(f"{url}: {needless}")
         canonical = canonicalize_url(url)
-        known = self.state.known_url(canonical) if known is None else None
+        known = self.state.known_url(canonical) if self.state.known_url(url) is None else None
         if known is not None and not self.state.refresh:
             await self._record_url_duplicate(url, canonical, source, known.article_id, known.key)
             raise Skipped(f"{url}: its canonical form {canonical} is archived")

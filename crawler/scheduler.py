@@ -136,9 +136,10 @@ class FrontierScheduler(Scheduler):
             self._finished(request)  # a redirect to a page this run already fetched
             return False
         source = request.meta.get("source")
-        if not self.state.refresh and self.state.known_url(request.url) is not None:
-            self._count("incremental/skipped")
-            self._count(f"source/{source}/skipped")
+        needless = self.state.needless(request.url)
+        if needless is not None:
+            self._count(f"incremental/{needless}")
+            self._count(f"source/{source}/{needless}")
             return False
         fingerprint = self.crawler.request_fingerprinter.fingerprint(request).hex()
         # Pickled like scrapy-redis does: only our own workers write to this Redis.

@@ -35,6 +35,9 @@ WIREARCHIVE_HELPER = False  # distributed mode, no source lease: only drain the 
 WIREARCHIVE_JOIN_WAIT = 30.0  # seconds a helper waits idle for work while others discover
 WIREARCHIVE_REQUEUED = 0  # set by the CLI: frontier requests of stopped workers queued again
 WIREARCHIVE_CLAIM_TTL = 600.0  # seconds a dead worker's URL/article claims and leases last
+WIREARCHIVE_REJECTED_RETRY = (
+    3600.0  # a 404/video/paywall page is asked again after 1 h, 2 h... (0: at once)
+)
 WIREARCHIVE_NEAR_WINDOW_DAYS = 30.0  # near-duplicates are looked for among this recent window
 
 # Politeness.

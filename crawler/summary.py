@@ -101,6 +101,7 @@ def build_summary(
         "error_details": error_details,
         "unchanged": int(stats.get("archive/unchanged", 0)),
         "skipped": int(stats.get("incremental/skipped", 0)),
+        "retry_later": int(stats.get("incremental/retry_later", 0)),
         "spooled": spooled,
         "revised": int(stats.get("archive/revised", 0)),
         "archive": archive,
@@ -146,6 +147,8 @@ def format_summary(summary: Mapping[str, Any], summary_key: str | None = None) -
         ),
         ("archive", summary["archive"]),
     ]
+    if summary.get("retry_later"):
+        rows.insert(4, ("rejected before", f"{summary['retry_later']} not asked again yet"))
     if "frontier" in summary:
         rows.insert(1, ("shared queue", _counts(summary["frontier"])))
     for name, health in sorted(summary.get("health", {}).items()):

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import os
+from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
@@ -111,11 +112,16 @@ class ExtractPipeline:
     """Extract each Page off the reactor; count and drop pages that hold no article."""
 
     def __init__(
-        self, stats: StatsCollector, workers: int = 0, languages: dict[str, str] | None = None
+        self,
+        stats: StatsCollector,
+        workers: int = 0,
+        languages: dict[str, str] | None = None,
+        reject: Callable[[str, str], None] | None = None,
     ) -> None:
         self.stats = stats
         self.workers = workers
         self.languages = languages or {}  # source -> the language its articles must be in
+        self.reject = reject  # remembers a listed URL's lasting rejection (url, reason)
         self.executor = extraction_executor(workers)
 
     @classmethod
@@ -127,10 +133,14 @@ class ExtractPipeline:
         # worker fetches pages the other workers found.
         config = getattr(crawler.spider, "config", None)
         sources = config.sources if config is not None else getattr(crawler.spider, "sources", ())
+        # Here, not at the top: the extraction workers import this module and need no index.
+        from pipelines.crawlstate import CrawlState  # noqa: PLC0415
+
         return cls(
             crawler.stats,
             default_workers() if workers in (None, "") else int(workers),
             {source.name: source.language for source in sources if source.language},
+            CrawlState.for_crawler(crawler).reject,
         )
 
     def open_spider(self, spider: Any = None) -> None:
@@ -155,6 +165,8 @@ class ExtractPipeline:
         except ExtractionRejected as rejected:
             self.stats.inc_value(f"rejected/{rejected.reason}")
             self.stats.inc_value(f"source/{item.source}/rejected")
+            if self.reject is not None:
+                self.reject(item.requested_url or item.url, rejected.reason)
             raise DropItem(f"{item.url}: {rejected.reason} {rejected}".strip()) from rejected
 
     async def _extract(self, page: Page) -> Article:

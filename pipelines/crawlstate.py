@@ -28,6 +28,7 @@ from pipelines.keys import archive_uri, article_keys
 from pipelines.neardup import exact_fingerprint
 from pipelines.nearindex import NearIndex
 from pipelines.redisindex import Claim, RedisIndex
+from pipelines.rejections import Rejection, is_lasting, next_rejection
 from pipelines.spool import IndexRecorder, record_index_entry
 from pipelines.state import Known, StateIndex, open_state, sync_state
 from pipelines.stores import Store, open_store
@@ -71,6 +72,12 @@ class Index(IndexRecorder, Protocol):
 
     def save_validators(self, entries: Iterable[tuple[str, str | None, str | None]]) -> None:
         """Remember validators."""
+
+    def rejection(self, url: str) -> Rejection | None:
+        """Return what is remembered of a URL's last rejections."""
+
+    def record_rejection(self, url: str, rejection: Rejection) -> None:
+        """Remember a URL's rejection."""
 
     def close(self) -> None:
         """Close the index."""
@@ -216,10 +223,12 @@ class CrawlState:
         *,
         refresh: bool = False,
         originals: Originals | None = None,
+        retry_base: float = 0.0,
     ) -> None:
         self.store = store
         self.index = index
         self.refresh = refresh
+        self.retry_base = retry_base  # seconds before a rejected page is asked again; 0: at once
         if originals is None:
             if not isinstance(index, StateIndex):
                 raise TypeError("a shared index needs SharedOriginals")
@@ -261,6 +270,7 @@ class CrawlState:
                 if days > 0:
                     index.prune_near(days)
                 state = cls(store, index, refresh=refresh)
+            state.retry_base = crawler.settings.getfloat("WIREARCHIVE_REJECTED_RETRY")
             setattr(crawler, STATE_ATTRIBUTE, state)
         return state
 
@@ -272,6 +282,31 @@ class CrawlState:
         if pending is not None:
             return Known(pending, self.pending[pending].key, "article")
         return self.index.url(url)
+
+    def needless(self, url: str) -> str | None:
+        """Why a listed URL needs no request now, if it does not.
+
+        ``"skipped"``: the index knows it (archived, or recorded as a duplicate; with
+        ``--refresh`` archived articles are asked again); ``"retry_later"``: it was rejected
+        for a lasting reason and its back-off has not run out.
+        """
+        known = self.known_url(url)
+        if known is not None and not (self.refresh and known.kind == "article"):
+            return "skipped"
+        if self.retry_base > 0 and not self.refresh:
+            rejection = self.index.rejection(url)
+            if rejection is not None and rejection.retry_at > time.time():
+                return "retry_later"
+        return None
+
+    def reject(self, url: str, reason: str) -> None:
+        """Remember a lasting rejection of a listed URL; its back-off doubles each time."""
+        if self.retry_base <= 0 or not is_lasting(reason):
+            return
+        previous = self.index.rejection(url)
+        self.index.record_rejection(
+            url, next_rejection(previous, reason, time.time(), self.retry_base)
+        )
 
     def admit(self, article: Article) -> Duplicate | str | None:
         """Return a Duplicate, ``"unchanged"``/``"revision"`` for the article itself, or None.

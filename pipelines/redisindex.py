@@ -60,6 +60,7 @@ from pipelines.neardup import (
     signature_of,
 )
 from pipelines.nearindex import NearMatch, _pack_id, _pack_key, _unpack_id, _unpack_key
+from pipelines.rejections import Rejection
 from pipelines.state import Known, text_hash, url_hash
 
 SIG_BYTES = 340
@@ -902,6 +903,21 @@ class RedisIndex:
         for url, etag, modified in entries:
             pipe.hset(self.prefix + "v", url, json.dumps([etag, modified]))
         pipe.execute()
+
+    # -- pages rejected for a lasting reason (see pipelines/rejections.py) ---------------
+
+    def rejection(self, url: str) -> Rejection | None:
+        """Return what is remembered of a URL's last rejections, if any."""
+        value = cast("bytes | None", self.r.hget(self.prefix + "rj", url_hash(url)))
+        if value is None:
+            return None
+        reason, attempts, retry_at = value.decode("utf-8").split(" ")
+        return Rejection(reason, int(attempts), float(retry_at))
+
+    def record_rejection(self, url: str, rejection: Rejection) -> None:
+        """Remember a URL's rejection until it may be asked for again."""
+        value = f"{rejection.reason} {rejection.attempts} {rejection.retry_at:.0f}"
+        self.r.hset(self.prefix + "rj", url_hash(url), value)
 
     def get_meta(self, name: str) -> str | None:
         """Return a metadata value."""

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from pipelines.neardup import Signature
 from pipelines.nearindex import NearIndex, NearMatch
+from pipelines.rejections import Rejection
 from pipelines.stores import KeyNotFound, Store
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,10 @@ CREATE TABLE IF NOT EXISTS validators (
     url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rejected (
+    hash BLOB PRIMARY KEY, reason TEXT NOT NULL, attempts INTEGER NOT NULL,
+    retry_at REAL NOT NULL
+) WITHOUT ROWID;
 """
 
 
@@ -233,6 +238,24 @@ class StateIndex:
             )
 
     # -- metadata -------------------------------------------------------------------------
+
+    # -- pages rejected for a lasting reason (see pipelines/rejections.py) ---------------
+
+    def rejection(self, url: str) -> Rejection | None:
+        """Return what is remembered of a URL's last rejections, if any."""
+        row = self.conn.execute(
+            "SELECT reason, attempts, retry_at FROM rejected WHERE hash = ?", (url_hash(url),)
+        ).fetchone()
+        return Rejection(row[0], int(row[1]), float(row[2])) if row else None
+
+    def record_rejection(self, url: str, rejection: Rejection) -> None:
+        """Remember a URL's rejection until it may be asked for again."""
+        with self._transaction():
+            self.conn.execute(
+                "INSERT OR REPLACE INTO rejected (hash, reason, attempts, retry_at) "
+                "VALUES (?, ?, ?, ?)",
+                (url_hash(url), rejection.reason, rejection.attempts, rejection.retry_at),
+            )
 
     def get_meta(self, name: str) -> str | None:
         """Return a metadata value (e.g. the generation synced from S3)."""

@@ -15,6 +15,7 @@ import redis
 from pipelines.neardup import compare, exact_fingerprint, signature_of
 from pipelines.nearindex import NearMatch
 from pipelines.redisindex import Claim, RedisIndex
+from pipelines.rejections import Rejection
 from pipelines.state import Known
 from tests.fixtures_redis import redis_server, redis_url  # noqa: F401
 from tests.test_neardup import OTHER, STORY, SYNDICATED, text
@@ -143,6 +144,12 @@ def test_article_ids_and_keys_round_trip(index: RedisIndex, article_id: str, key
         text=f"text of {article_id}",
     )
     assert index.url(url) == Known(article_id, key, "article")
+
+
+def test_rejections_round_trip(index: RedisIndex) -> None:
+    assert index.rejection("https://ex.com/gone") is None
+    index.record_rejection("https://ex.com/gone", Rejection("http_404", 3, 1_800_000_000.0))
+    assert index.rejection("https://ex.com/gone") == Rejection("http_404", 3, 1_800_000_000.0)
 
 
 def test_validators_and_meta(index: RedisIndex) -> None:

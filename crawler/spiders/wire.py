@@ -307,6 +307,9 @@ class WireSpider(scrapy.Spider):
         transient = is_transient(reason)
         if transient:
             self.state.tainted.add(str(request.meta.get("listed_in")))
+        else:
+            # Under the URL the listing gave, before redirects: that is what is asked next.
+            self.state.reject((request.meta.get("redirect_urls") or [request.url])[0], reason)
         self._count(f"rejected/{reason}")
         self.logger.info("skipped %s: %s", request.url, reason)
         self.crawler.signals.send_catch_log(article_failed, request=request, transient=transient)
