@@ -6,7 +6,7 @@ no request at all. For each article request:
 - a URL the index knows (archived, or recorded as a duplicate) is skipped silently, and so
   is one rejected for a lasting reason until its back-off runs out (``retry_later``);
 - a URL never seen before whose canonical form is archived is recorded once as a ``url``
-  duplicate without fetching it;
+  duplicate without fetching it; so is a listed URL that redirects to an archived one;
 - a URL whose canonical form another request of this run already asked for is an alias:
   not fetched, indexed with the article once that is archived.
 
@@ -68,6 +68,8 @@ class SkipArchivedMiddleware:
         if needless is not None:
             self.stats.inc_value(f"incremental/{needless}")
             self.stats.inc_value(f"source/{source}/{needless}")
+            if needless == "skipped":
+                await self._redirected_to_known(request, source)
             raise Skipped(f"{url}: {needless}")
         canonical = canonicalize_url(url)
         known = self.state.known_url(canonical) if self.state.known_url(url) is None else None
@@ -85,6 +87,21 @@ class SkipArchivedMiddleware:
             del self.state.requested[canonical]
             self.stats.inc_value("incremental/claimed_elsewhere")
             raise Skipped(f"{url}: another worker is fetching it")
+
+    async def _redirected_to_known(self, request: Request, source: str) -> None:
+        """A listed URL that redirects to a known one becomes a ``url`` duplicate of it.
+
+        So the next run skips it without the request that leads to the redirect.
+        """
+        redirects = request.meta.get("redirect_urls")
+        if not redirects or self.state.known_url(redirects[0]) is not None:
+            return
+        target = self.state.known_url(request.url)
+        if target is not None:
+            listed = redirects[0]
+            await self._record_url_duplicate(
+                listed, canonicalize_url(listed), source, target.article_id, target.key
+            )
 
     async def _record_url_duplicate(
         self, url: str, canonical: str, source: str, original: str, original_key: str

@@ -87,10 +87,9 @@ class FrontierScheduler(Scheduler):
     def open(self, spider: Spider) -> Any:
         """Open the local queues and, in distributed mode, the frontier."""
         opened = super().open(spider)
-        state = CrawlState.for_crawler(self.crawler)
-        shared = state.shared
+        self.state = CrawlState.for_crawler(self.crawler)
+        shared = self.state.shared
         if shared is not None:
-            self.state = state
             self.frontier = Frontier(shared.index.r, shared.index.prefix, shared.ttl)
             self.leases = SourceLeases(shared.index.r, shared.index.prefix, shared.worker, 0)
             self.helper = self.crawler.settings.getbool("WIREARCHIVE_HELPER")
@@ -127,19 +126,29 @@ class FrontierScheduler(Scheduler):
     # -- the queues ---------------------------------------------------------------------------
 
     def enqueue_request(self, request: Request) -> bool:
-        """Queue a new article request in the frontier, anything else locally."""
-        if self.frontier is None or not request.meta.get(ARTICLE_META):
+        """Queue a new article request in the frontier, anything else locally.
+
+        A listed article URL the archive accounts for is dropped here, before it takes a
+        place in the dupefilter: a page that redirects to it must still reach
+        SkipArchivedMiddleware, which records the redirecting URL as its duplicate.
+        """
+        if not request.meta.get(ARTICLE_META):
             return super().enqueue_request(request)
-        if FRONTIER_META in request.meta:  # a retry or redirect of a popped request
+        source = request.meta.get("source")
+        # A retry or redirect of a request this worker holds (popped, or listed here).
+        follow_up = FRONTIER_META in request.meta or "redirect_urls" in request.meta
+        if not follow_up:
+            needless = self.state.needless(request.url)
+            if needless is not None:
+                self._count(f"incremental/{needless}")
+                self._count(f"source/{source}/{needless}")
+                return False
+        if self.frontier is None or follow_up:
             if super().enqueue_request(request):
                 return True
-            self._finished(request)  # a redirect to a page this run already fetched
-            return False
-        source = request.meta.get("source")
-        needless = self.state.needless(request.url)
-        if needless is not None:
-            self._count(f"incremental/{needless}")
-            self._count(f"source/{source}/{needless}")
+            if "redirect_urls" in request.meta:
+                self._count("incremental/redirected_to_fetched")  # fetched earlier this run
+            self._finished(request)
             return False
         fingerprint = self.crawler.request_fingerprinter.fingerprint(request).hex()
         # Pickled like scrapy-redis does: only our own workers write to this Redis.

@@ -204,3 +204,39 @@ def test_two_runs_at_once_the_second_exits_75(
         _out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     assert not (Path(archive) / "_state" / "lock.json").exists()
+
+
+def test_a_listed_url_that_redirects_to_an_archived_one_is_asked_once(
+    tmp_path: Path, site: tuple[LoopbackServer, ConditionalFeed, list[bytes]]
+) -> None:
+    server, feed, _pages = site
+    archive = str(tmp_path / "archive")
+    first = run_cli([*crawl_args(tmp_path, server, archive, "first"), *FAST_CRAWL])
+    assert first.status == 0, first.stderr
+    # The site moves a story: the feed now lists its old address, which redirects.
+    target = server.url("/news/0.html")
+    server.routes["/old/0.html"] = Resource(b"", None, 301, {"Location": target})
+    feed.body = rss(
+        [(server.url("/old/0.html"), None)]
+        + [(server.url(f"/news/{n}.html"), None) for n in range(PAGES)]
+    )
+    second = run_cli([*crawl_args(tmp_path, server, archive, "second"), *FAST_CRAWL])
+    assert second.status == 0, second.stderr
+    summary = load_json(tmp_path / "second.json")
+    assert summary["duplicates"]["url"] == 1
+    assert summary["articles_archived"] == 0
+    feed.body = rss(  # the same links in another order: the feed is read again, not a 304
+        [(server.url(f"/news/{n}.html"), None) for n in reversed(range(PAGES))]
+        + [(server.url("/old/0.html"), None)]
+    )
+    third = run_cli([*crawl_args(tmp_path, server, archive, "third"), *FAST_CRAWL])
+    assert third.status == 0, third.stderr
+    assert feed.answers[-1] == 200
+    assert server.requests.count("/old/0.html") == 1  # known now: skipped before download
+    assert load_json(tmp_path / "third.json")["skipped"] == PAGES + 1
+    records = [load_json(p) for p in archive_objects(Path(archive), "duplicates")]
+    assert [(r["url"], r["kind"]) for r in records] == [(server.url("/old/0.html"), "url")]
+    originals = {
+        load_json(p)["url"]: load_json(p)["id"] for p in archive_objects(Path(archive), "articles")
+    }
+    assert records[0]["duplicate_of"] == originals[target]
