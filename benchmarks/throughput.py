@@ -70,24 +70,33 @@ def extract_loop(pages: list[bytes], extract: str) -> float:
     return time.perf_counter() - started
 
 
+CRAWL = [sys.executable, "-m", "crawler", "crawl"]
+CRAWL_ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def bench_config(folder: Path, server: LoopbackServer) -> Path:
+    """Write a sources.yaml with the one source the benchmark serves."""
+    return write_config(
+        folder / "sources.yaml",
+        [{"name": "bench", "feeds": [server.url("/feed.xml")]}],
+        allow_private_addresses=True,
+    )
+
+
 def crawl(server: LoopbackServer, archive: str, workers: int, env: dict[str, str]) -> dict:
     with tempfile.TemporaryDirectory() as folder:
-        config = write_config(
-            Path(folder) / "sources.yaml",
-            [{"name": "bench", "feeds": [server.url("/feed.xml")]}],
-            allow_private_addresses=True,
-        )
+        config = bench_config(Path(folder), server)
         summary_path = Path(folder) / "summary.json"
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         started = time.perf_counter()
         done = subprocess.run(
             [
-                *(sys.executable, "-m", "crawler", "crawl", "--config", str(config)),
+                *(*CRAWL, "--config", str(config)),
                 *("--archive", archive, "--workers", str(workers)),
                 *("--summary", str(summary_path), *FAST),
             ],
             cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+            env={**CRAWL_ENV, **env},
             capture_output=True,
             text=True,
             check=False,
@@ -109,14 +118,10 @@ def distributed(server: LoopbackServer, folder: Path, redis_url: str, count: int
     """
     timings = {}
     folder = Path(tempfile.mkdtemp(dir=folder))  # a fresh archive for each call
+    config = bench_config(folder, server)
     for workers in (1, 2):
         redis.Redis.from_url(redis_url).flushdb()
-        config = write_config(
-            folder / f"dist-{workers}.yaml",
-            [{"name": "bench", "feeds": [server.url("/feed.xml")]}],
-            allow_private_addresses=True,
-        )
-        base = [sys.executable, "-m", "crawler", "crawl", "--config", str(config)]
+        base = [*CRAWL, "--config", str(config)]
         base += ["--archive", str(folder / f"dist-archive-{workers}"), "--redis", redis_url]
         base += ["--workers", "1", *FAST]
         started = time.perf_counter()
@@ -124,7 +129,7 @@ def distributed(server: LoopbackServer, folder: Path, redis_url: str, count: int
             subprocess.Popen(
                 [*base, "--worker", f"w{n}", "--summary", str(folder / f"dist-{workers}-{n}.json")],
                 cwd=ROOT,
-                env={**os.environ, "PYTHONPATH": str(ROOT)},
+                env=CRAWL_ENV,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
             )

@@ -72,8 +72,9 @@ class SkipArchivedMiddleware:
                 await self._redirected_to_known(request, source)
             raise Skipped(f"{url}: {needless}")
         canonical = canonicalize_url(url)
-        known = self.state.known_url(canonical) if self.state.known_url(url) is None else None
-        if known is not None and not self.state.refresh:
+        # Not needless: the URL itself is unknown (or --refresh asks archived ones again).
+        known = None if self.state.refresh else self.state.known_url(canonical)
+        if known is not None:
             await self._record_url_duplicate(url, canonical, source, known.article_id, known.key)
             raise Skipped(f"{url}: its canonical form {canonical} is archived")
         first = self.state.requested.setdefault(canonical, url)

@@ -192,7 +192,7 @@ def shared_archive(
             settings.set("WIREARCHIVE_REQUEUED", requeued, priority="cmdline")
             holders = ", ".join(f"{name} ({who})" for name, who in held.items())
             if not leases.names:
-                join_as_helper(leases, frontier, sources, held, settings)
+                join_as_helper(leases, frontier, sources, holders, settings)
             elif held:
                 print(f"wirearchive: left to other workers: {holders}", file=sys.stderr)
             try:
@@ -214,15 +214,15 @@ def join_as_helper(
     leases: SourceLeases,
     frontier: Frontier,
     sources: Sequence[str],
-    held: Mapping[str, str],
+    holders: str,
     settings: Settings,
 ) -> None:
     """No source lease is free: become this machine's helper, or exit 75.
 
     One helper a machine: cron starts a run every few minutes, and a backfill's queue can
     keep a helper busy for hours. A backfill never helps: it was asked for its source.
+    ``holders`` names the sources' lease holders, for the messages.
     """
-    holders = ", ".join(f"{name} ({who})" for name, who in held.items())
     if settings.get("WIREARCHIVE_MODE") == "backfill":
         raise RunError(f"the source is leased by another worker: {holders}", EXIT_LOCKED)
     slot = helper_slot()

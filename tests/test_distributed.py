@@ -264,12 +264,7 @@ def test_a_killed_worker_loses_nothing(tmp_path: Path, redis_url: str) -> None: 
     server = news_site(pages, delay=0.25)
     archive = tmp_path / "archive"
     with server.running():
-        config = write_config(
-            tmp_path / "sources.yaml",
-            [{"name": "wire", "feeds": [server.url("/feed.xml")]}],
-            allow_private_addresses=True,
-        )
-        args = ["crawl", "--config", str(config), "--archive", str(archive), "--redis", redis_url]
+        args = one_source_crawl(tmp_path, server, archive, redis_url)
         args += [*FAST_CRAWL, "-s", "WIREARCHIVE_CLAIM_TTL=2", "-s", "CONCURRENT_REQUESTS=3"]
         log = tmp_path / "doomed.log"
         process = start_worker([*args, "--worker", "doomed"], log)
@@ -341,6 +336,29 @@ def test_source_leases_share_the_sources_and_exit_75_when_none_is_free(
     assert "b (elsewhere:2)" in message
 
 
+def one_source_crawl(
+    tmp_path: Path, server: LoopbackServer, archive: Path, redis_at: str
+) -> list[str]:
+    """Write a sources.yaml of one source, ``wire``, on the server's feed; return the args."""
+    config = write_config(
+        tmp_path / "sources.yaml",
+        [{"name": "wire", "feeds": [server.url("/feed.xml")]}],
+        allow_private_addresses=True,
+    )
+    return ["crawl", "--config", str(config), "--archive", str(archive), "--redis", redis_at]
+
+
+def wait_for_lease(
+    client: redis.Redis, key: str, holder: str, process: subprocess.Popen[bytes], log: Path
+) -> None:
+    """Wait until ``holder`` (a worker just started) holds the lease ``key``."""
+    deadline = time.monotonic() + 60
+    while client.get(key) != holder.encode():
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
 class HeldFromOne:
     """Pages that keep one User-Agent waiting until released; others wait for it to come.
 
@@ -368,26 +386,26 @@ class HeldFromOne:
 
         return answer
 
+    def site(self, pages: int) -> LoopbackServer:
+        """A server with ``pages`` dev pages behind this gate, and a feed listing them."""
+        server = LoopbackServer()
+        server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", "text/plain")
+        for n, body in enumerate(list(dev_pages().values())[:pages]):
+            server.routes[f"/news/{n}.html"] = self.page(body)
+        server.routes["/feed.xml"] = Resource(
+            rss((server.url(f"/news/{n}.html"), None) for n in range(pages)), "application/rss+xml"
+        )
+        return server
+
 
 def test_a_helper_shares_the_pages_of_one_source(tmp_path: Path, redis_url: str) -> None:  # noqa: F811
     pages = 24
     gate = HeldFromOne("helper", arrivals=1)
     gate.release.set()  # the helper is answered at once; the discoverer once it has come
-    server = LoopbackServer()
-    server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", "text/plain")
-    for n, body in enumerate(list(dev_pages().values())[:pages]):
-        server.routes[f"/news/{n}.html"] = gate.page(body)
+    server = gate.site(pages)
     archive = tmp_path / "archive"
     with server.running():
-        server.routes["/feed.xml"] = Resource(
-            rss((server.url(f"/news/{n}.html"), None) for n in range(pages)), "application/rss+xml"
-        )
-        config = write_config(
-            tmp_path / "sources.yaml",
-            [{"name": "wire", "feeds": [server.url("/feed.xml")]}],
-            allow_private_addresses=True,
-        )
-        args = ["crawl", "--config", str(config), "--archive", str(archive), "--redis", redis_url]
+        args = one_source_crawl(tmp_path, server, archive, redis_url)
         args += [*FAST_CRAWL, "-s", "CONCURRENT_REQUESTS=4", "--workers", "1"]
         client = redis.Redis.from_url(redis_url)
         prefix = RedisIndex(client, str(archive)).prefix
@@ -395,11 +413,7 @@ def test_a_helper_shares_the_pages_of_one_source(tmp_path: Path, redis_url: str)
             [*args, "--worker", "first", "--summary", str(tmp_path / "first.json")],
             tmp_path / "first.log",
         )
-        deadline = time.monotonic() + 60
-        while client.get(prefix + "lease:wire") != b"first":
-            assert first.poll() is None, (tmp_path / "first.log").read_text()
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        wait_for_lease(client, prefix + "lease:wire", "first", first, tmp_path / "first.log")
         # Started while the first holds the only lease: it waits for work, then helps.
         second = start_worker(
             [
@@ -444,32 +458,21 @@ def test_a_killed_helper_loses_nothing_though_the_feed_answers_304(
     pages = 12
     gate = HeldFromOne("helper")
     held = gate.held
-    server = LoopbackServer()
-    server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", "text/plain")
-    for n, body in enumerate(list(dev_pages().values())[:pages]):
-        server.routes[f"/news/{n}.html"] = gate.page(body)
+    server = gate.site(pages)
     archive = tmp_path / "archive"
     with server.running():
-        feed = ConditionalFeed(rss((server.url(f"/news/{n}.html"), None) for n in range(pages)))
+        feed = ConditionalFeed(server.routes["/feed.xml"].body)  # type: ignore[union-attr]
         server.routes["/feed.xml"] = feed
-        config = write_config(
-            tmp_path / "sources.yaml",
-            [{"name": "wire", "feeds": [server.url("/feed.xml")]}],
-            allow_private_addresses=True,
-        )
-        args = ["crawl", "--config", str(config), "--archive", str(archive), "--redis", redis_url]
+        args = one_source_crawl(tmp_path, server, archive, redis_url)
         args += [*FAST_CRAWL, "-s", "WIREARCHIVE_CLAIM_TTL=2"]
         client = redis.Redis.from_url(redis_url)
         prefix = RedisIndex(client, str(archive)).prefix
+        log = tmp_path / "discoverer.log"
         discoverer = start_worker(
-            [*args, "--worker", "discoverer", "-s", "CONCURRENT_REQUESTS=1"],
-            tmp_path / "discoverer.log",
+            [*args, "--worker", "discoverer", "-s", "CONCURRENT_REQUESTS=1"], log
         )
+        wait_for_lease(client, prefix + "lease:wire", "discoverer", discoverer, log)
         deadline = time.monotonic() + 60
-        while client.get(prefix + "lease:wire") != b"discoverer":
-            assert discoverer.poll() is None, (tmp_path / "discoverer.log").read_text()
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
         # No lease left: it helps with the pages the discoverer queues, and they hang.
         helper = start_worker(
             [*args, "--worker", "helper", "-s", "USER_AGENT=helper"], tmp_path / "helper.log"
@@ -480,7 +483,7 @@ def test_a_killed_helper_loses_nothing_though_the_feed_answers_304(
             time.sleep(0.01)
         helper.send_signal(signal.SIGKILL)
         helper.wait(timeout=30)
-        assert discoverer.wait(timeout=60) == 0, (tmp_path / "discoverer.log").read_text()
+        assert discoverer.wait(timeout=60) == 0, log.read_text()
         gate.release.set()
         # The discoverer saved the feed's validators: only the frontier knows what is missing.
         assert len(articles(archive)) <= pages - len(held)
@@ -505,21 +508,10 @@ def test_a_stopped_worker_gives_its_requests_back_to_the_queue(
 ) -> None:
     pages = 10
     gate = HeldFromOne("stopped", arrivals=2)
-    server = LoopbackServer()
-    server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", "text/plain")
-    for n, body in enumerate(list(dev_pages().values())[:pages]):
-        server.routes[f"/news/{n}.html"] = gate.page(body)
+    server = gate.site(pages)
     archive = tmp_path / "archive"
     with server.running():
-        server.routes["/feed.xml"] = Resource(
-            rss((server.url(f"/news/{n}.html"), None) for n in range(pages)), "application/rss+xml"
-        )
-        config = write_config(
-            tmp_path / "sources.yaml",
-            [{"name": "wire", "feeds": [server.url("/feed.xml")]}],
-            allow_private_addresses=True,
-        )
-        args = ["crawl", "--config", str(config), "--archive", str(archive), "--redis", redis_url]
+        args = one_source_crawl(tmp_path, server, archive, redis_url)
         args += FAST_CRAWL
         stopped = start_worker(
             [
