@@ -23,8 +23,8 @@ import trafilatura
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipelines.encoding import decode_html
-from pipelines.scoring import benchmark_f1, shingle_f1
+from pipelines.extract.encoding import decode_html
+from pipelines.extract.scoring import benchmark_f1, shingle_f1
 from tests.support import DEV_SET, FAST_CRAWL, dev_pages, dev_site, run_cli, write_config
 
 

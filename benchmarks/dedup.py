@@ -34,9 +34,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipelines import neardup
-from pipelines.neardup import Signature, compare, signature_of, words
-from pipelines.nearindex import NearIndex
+from pipelines.dedup import fingerprints as neardup
+from pipelines.dedup.fingerprints import Signature, compare, signature_of, words
+from pipelines.index.near import NearIndex
 
 DAY = 86400.0
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared/data/extraction-dev"

@@ -1,9 +1,9 @@
 """Score extract_article on the extraction dev set (Scrapinghub benchmark format).
 
 Usage: python benchmarks/extraction_f1.py [DEV_SET_DIR] [WORST_N]
-Prints mean precision/recall/F1 (shingle metric, see pipelines/scoring.py), ms/page and the
+Prints mean precision/recall/F1 (shingle metric, see pipelines/extract/scoring.py), ms/page and the
 same figures for plain trafilatura.extract() as a baseline, then the worst pages with what
-was missed and what was extra. The scoring loop is crawler/evaluate.py's (the
+was missed and what was extra. The scoring loop is crawler/commands/eval_extraction.py's (the
 ``wirearchive eval-extraction`` command).
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crawler.evaluate import evaluate
+from crawler.commands.eval_extraction import evaluate
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared/data/extraction-dev"
 

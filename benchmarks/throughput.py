@@ -37,9 +37,9 @@ import trafilatura
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crawler.loopback import LoopbackServer, Resource
-from pipelines.encoding import decode_html
-from pipelines.extract import ExtractionRejected, extract_article
+from crawler.demo.loopback import LoopbackServer, Resource
+from pipelines.extract.article import ExtractionRejected, extract_article
+from pipelines.extract.encoding import decode_html
 from tests.support import dev_pages, rss, write_config
 
 FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "WIREARCHIVE_PROGRESS_INTERVAL=0"]

@@ -10,8 +10,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler import __version__, evaluate, health, report, schedule
-from crawler.run import (
+from crawler import __version__
+from crawler.commands import eval_extraction as evaluate
+from crawler.monitoring import health
+from crawler.monitoring import stats as report
+from crawler.runner import (
     EXIT_FAILED,
     EXIT_USAGE,
     RunError,
@@ -22,6 +25,7 @@ from crawler.run import (
     run_reextract,
     run_verify,
 )
+from crawler.scheduling import cron as schedule
 from crawler.sources import Config, ConfigError, check_redis_url, load_config
 from pipelines.daterange import DateRange, DateRangeError, parse_day
 

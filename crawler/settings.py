@@ -63,30 +63,30 @@ TELNETCONSOLE_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
     # First: a URL the archive accounts for costs no request, not even robots.txt.
-    "crawler.incremental.SkipArchivedMiddleware": 50,
+    "crawler.downloadermiddlewares.skip_archived.SkipArchivedMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "crawler.middlewares.BackoffRetryMiddleware": 550,
-    "crawler.middlewares.RawCaptureMiddleware": 595,
+    "crawler.downloadermiddlewares.retry.BackoffRetryMiddleware": 550,
+    "crawler.downloadermiddlewares.retry.RawCaptureMiddleware": 595,
     # Above RedirectMiddleware (600) so it sees a 3xx first: a loop is counted, not dropped.
-    "crawler.middlewares.RedirectLoopMiddleware": 610,
+    "crawler.downloadermiddlewares.retry.RedirectLoopMiddleware": 610,
     # Last before the download handler: it sees every request, redirects included.
-    "crawler.guard.AddressGuardMiddleware": 950,
+    "crawler.downloadermiddlewares.address_guard.AddressGuardMiddleware": 950,
 }
 # Scrapy's scheduler; in distributed mode article requests go through the shared frontier.
-SCHEDULER = "crawler.scheduler.FrontierScheduler"
-# Resolves every connection's host and drops non-public addresses (see crawler/guard.py).
-TWISTED_DNS_RESOLVER = "crawler.guard.GuardedResolver"
+SCHEDULER = "crawler.distributed.scheduler.FrontierScheduler"
+# Resolves every connection's host and drops non-public addresses (see address_guard.py).
+TWISTED_DNS_RESOLVER = "crawler.downloadermiddlewares.address_guard.GuardedResolver"
 
 ITEM_PIPELINES = {
-    "pipelines.article.ExtractPipeline": 100,
-    "pipelines.dedup.DedupPipeline": 500,
-    "pipelines.archive.ArchivePipeline": 800,
+    "pipelines.extract.pipeline.ExtractPipeline": 100,
+    "pipelines.dedup.pipeline.DedupPipeline": 500,
+    "pipelines.archive.pipeline.ArchivePipeline": 800,
 }
 
 EXTENSIONS = {
     "scrapy.extensions.logstats.LogStats": None,
-    "crawler.summary.RunSummary": 500,
-    "crawler.summary.Progress": 510,
+    "crawler.extensions.summary.RunSummary": 500,
+    "crawler.extensions.summary.Progress": 510,
 }
 
 LOG_LEVEL = "INFO"

@@ -85,7 +85,7 @@ Regex = Annotated[str, AfterValidator(_check_regex)]
 
 
 class _HealthModel(BaseModel):
-    """Per-source overrides of the health thresholds (see crawler/health.py)."""
+    """Per-source overrides of the health thresholds (see crawler/monitoring/health.py)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

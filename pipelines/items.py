@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from pipelines.neardup import Signature, signature_of
+from pipelines.dedup.fingerprints import Signature, signature_of
 
 SCHEMA_VERSION = 1
 # Request meta: (since, until) a page with no listed date must have been published in.

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from pipelines.article import is_html
-from pipelines.keys import archive_date, dated_key
+from pipelines.archive.keys import archive_date, dated_key
+from pipelines.extract.pipeline import is_html
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from crawler.backfill import sitemap_period
-from crawler.loopback import LoopbackServer, Resource
+from crawler.demo.loopback import LoopbackServer, Resource
+from crawler.discovery.periods import sitemap_period
 from pipelines.daterange import DateRange, DateRangeError
 from tests.support import (
     DEV_SET,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.warc import read_warc
+from pipelines.archive.warc import read_warc
 from tests.support import (
     DEV_SET,
     FAST_CRAWL,

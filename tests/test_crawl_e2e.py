@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.loopback import LoopbackServer
+from crawler.demo.loopback import LoopbackServer
 from tests.fixtures_s3 import s3_client
 from tests.support import (
     DEV_SET,

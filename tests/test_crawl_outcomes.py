@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from crawler.loopback import LoopbackServer, Resource
+from crawler.demo.loopback import LoopbackServer, Resource
 from tests.support import (
     DEV_SET,
     FIXTURES,

@@ -24,10 +24,10 @@ from typing import Any
 import pytest
 import redis
 
-from crawler.frontier import Frontier
-from crawler.loopback import LoopbackServer, Resource
+from crawler.demo.loopback import LoopbackServer, Resource
+from crawler.distributed.frontier import Frontier
 from crawler.sources import ConfigError, parse_config
-from pipelines.redisindex import RedisIndex
+from pipelines.index.redis import RedisIndex
 from tests.fixtures_redis import redis_server, redis_url  # noqa: F401
 from tests.support import (
     DEV_SET,

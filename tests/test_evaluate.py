@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.evaluate import add_parser, run, text_diff
+from crawler.commands.eval_extraction import add_parser, run, text_diff
 from tests.support import DEV_SET
 
 PAGES = 3

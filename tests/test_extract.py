@@ -11,8 +11,7 @@ import lxml.html
 import pytest
 from readability import Document as ReadabilityDocument
 
-from pipelines.encoding import decode_html
-from pipelines.extract import (
+from pipelines.extract.article import (
     EXTRACTOR_NAME,
     EXTRACTOR_VERSION,
     MIN_WORDS,
@@ -28,7 +27,8 @@ from pipelines.extract import (
     combine,
     extract_article,
 )
-from pipelines.scoring import benchmark_f1, shingle_f1, shingles
+from pipelines.extract.encoding import decode_html
+from pipelines.extract.scoring import benchmark_f1, shingle_f1, shingles
 from tests.support import DEV_SET, FIXTURES, SHARED, dev_pages
 
 # The dev-set figure reached (benchmark F1 of mean P and R, 0.983) less a hair.

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.feeds import Link, parse_feed
-from crawler.safexml import parse_date
-from crawler.sitemaps import BodyTooLarge, gunzip_bounded, parse_sitemap
+from crawler.discovery.feeds import Link, parse_feed
+from crawler.discovery.safexml import parse_date
+from crawler.discovery.sitemaps import BodyTooLarge, gunzip_bounded, parse_sitemap
 
 BASE = "https://example.org/rss/world.xml"
 

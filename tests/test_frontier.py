@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from crawler.frontier import Frontier
-from crawler.leases import SourceLeases
+from crawler.distributed.frontier import Frontier
+from crawler.distributed.leases import SourceLeases
 from tests.fixtures_redis import redis_server, redis_url  # noqa: F401
 
 PREFIX = "wa:{test}:"

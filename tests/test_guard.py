@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.guard import blocked_reason, parse_networks
-from crawler.loopback import LoopbackServer, Resource
+from crawler.demo.loopback import LoopbackServer, Resource
+from crawler.downloadermiddlewares.address_guard import blocked_reason, parse_networks
 from tests.support import archive_objects, crawl, dev_pages, rss
 
 

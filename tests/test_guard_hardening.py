@@ -18,8 +18,13 @@ from typing import Any
 import pytest
 from twisted.internet.address import IPv4Address
 
-from crawler.guard import GuardedResolver, Policy, blocked_reason, literal_address
-from crawler.loopback import LoopbackServer, Resource
+from crawler.demo.loopback import LoopbackServer, Resource
+from crawler.downloadermiddlewares.address_guard import (
+    GuardedResolver,
+    Policy,
+    blocked_reason,
+    literal_address,
+)
 from tests.support import archive_objects, crawl, rss
 
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from crawler import health
-from crawler.health import Thresholds, assess, health_of_sources, thresholds_for
+from crawler.monitoring import health
+from crawler.monitoring.health import Thresholds, assess, health_of_sources, thresholds_for
 from crawler.sources import Source
-from pipelines.stores import LocalStore
+from pipelines.archive.stores import LocalStore
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 EVERY = timedelta(minutes=15)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.loopback import LoopbackServer, Resource
+from crawler.demo.loopback import LoopbackServer, Resource
 from tests.support import DEV_SET, FAST_CRAWL, dev_pages, load_json, rss, run_cli, write_config
 
 pytestmark = pytest.mark.skipif(not DEV_SET.exists(), reason="shared/data/extraction-dev missing")

@@ -24,9 +24,9 @@ from typing import Any
 import brotli
 import pytest
 
-from crawler.loopback import LoopbackServer, Resource
+from crawler.demo.loopback import LoopbackServer, Resource
 from crawler.sources import ConfigError, parse_config
-from pipelines.stores import InvalidKey, LocalStore, StoreError, validate_key
+from pipelines.archive.stores import InvalidKey, LocalStore, StoreError, validate_key
 from tests.support import (
     DEV_SET,
     ROOT,
@@ -585,7 +585,7 @@ def big_sitemap(base: str, count: int = BIG_SITEMAP_URLS) -> bytes:
 MEMORY_SCRIPT = """
 import resource, tracemalloc
 from tests.test_hostile import BIG_SITEMAP_URLS, big_sitemap
-from crawler.sitemaps import parse_sitemap
+from crawler.discovery.sitemaps import parse_sitemap
 body = big_sitemap("https://news.example.com")
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 parsed = parse_sitemap(body, "https://news.example.com/sitemap.xml")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from crawler.loopback import LoopbackServer, Resource
+from crawler.demo.loopback import LoopbackServer, Resource
 from tests.fixtures_s3 import S3Server, s3_client
 from tests.support import (
     DEV_SET,

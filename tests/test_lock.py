@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.lock import (
+from pipelines.archive.lock import (
     CLAIM_PREFIX,
     LOCK_KEY,
     UNREADABLE_HOLDER,
@@ -22,7 +22,7 @@ from pipelines.lock import (
     LockLost,
     RunLock,
 )
-from pipelines.stores import LocalStore, S3Store, Store
+from pipelines.archive.stores import LocalStore, S3Store, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 THREADS = 8
@@ -314,8 +314,8 @@ def test_takeover_waits_for_a_fresh_claim_but_not_an_abandoned_one(store: Store)
 
 HELPER = """
 import sys, time
-from pipelines.lock import RunLock
-from pipelines.stores import LocalStore
+from pipelines.archive.lock import RunLock
+from pipelines.archive.stores import LocalStore
 lock = RunLock(LocalStore(sys.argv[1]), "run-helper")
 lock.acquire()
 print("locked", flush=True)

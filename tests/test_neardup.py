@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from pipelines.neardup import (
+from pipelines.dedup.fingerprints import (
     BANDS,
     BINS,
     CODE_BITS,

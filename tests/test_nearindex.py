@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.neardup import signature_of
-from pipelines.nearindex import NearIndex, NearMatch
+from pipelines.dedup.fingerprints import signature_of
+from pipelines.index.near import NearIndex, NearMatch
 from tests.test_neardup import OTHER, STORY, SYNDICATED, text
 
 DAY = 86400.0

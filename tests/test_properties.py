@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crawler.sources import Config, ConfigError, parse_config
-from pipelines import wire, wirerules
+from pipelines.extract import furniture as wirerules
+from pipelines.extract import wire
 from pipelines.urls import TRACKING_PARAMETERS, article_id, canonicalize_url
 
 PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -12,11 +12,11 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from pipelines.neardup import compare, exact_fingerprint, signature_of
-from pipelines.nearindex import NearMatch
-from pipelines.redisindex import Claim, RedisIndex
-from pipelines.rejections import Rejection
-from pipelines.state import Known
+from pipelines.dedup.fingerprints import compare, exact_fingerprint, signature_of
+from pipelines.index.near import NearMatch
+from pipelines.index.redis import Claim, RedisIndex
+from pipelines.index.rejections import Rejection
+from pipelines.index.sqlite import Known
 from tests.fixtures_redis import redis_server, redis_url  # noqa: F401
 from tests.test_neardup import OTHER, STORY, SYNDICATED, text
 

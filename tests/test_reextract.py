@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.archive.warc import build_warc, read_warc
 from pipelines.items import Page
-from pipelines.warc import build_warc, read_warc
 from tests.support import (
     DEV_SET,
     FAST_CRAWL,

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from crawler.loopback import LoopbackServer, Resource
-from pipelines.rejections import (
+from crawler.demo.loopback import LoopbackServer, Resource
+from pipelines.index.rejections import (
     MAX_DELAY,
     Rejection,
     is_lasting,
     next_rejection,
     retry_delay,
 )
-from pipelines.state import STATE_KEY, StateIndex
+from pipelines.index.sqlite import STATE_KEY, StateIndex
 from tests.support import DEV_SET, FAST_CRAWL, dev_pages, load_json, rss, run_cli, write_config
 
 HOUR = 3600.0

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler import report
-from crawler.report import bar_chart, collect, line_chart, parse_dated_key
+from crawler.monitoring import stats as report
+from crawler.monitoring.stats import bar_chart, collect, line_chart, parse_dated_key
 
 NOW = "2026-11-25T12:00:00+00:00"
 HISTORY = Path(__file__).parent / "fixtures" / "archive-history"
@@ -87,7 +87,7 @@ def test_parse_dated_key(key: str, parsed: tuple[str, str, date, str] | None) ->
 
 
 def test_collect(archive: Path) -> None:
-    from pipelines.stores import LocalStore  # noqa: PLC0415
+    from pipelines.archive.stores import LocalStore  # noqa: PLC0415
 
     result = collect(LocalStore(archive), datetime.fromisoformat(NOW), days=90)
     wire, lahore = result.sources["wiredaily"], result.sources["lahoreledger"]

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crawler.middlewares import retry_delay
+from crawler.downloadermiddlewares.retry import retry_delay
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 

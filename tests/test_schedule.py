@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from croniter import croniter
 
-from crawler import schedule
 from crawler.cli import build_parser
-from crawler.schedule import (
+from crawler.scheduling import cron as schedule
+from crawler.scheduling.cron import (
     Paths,
     ScheduleGroup,
     Unconvertible,

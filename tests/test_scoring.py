@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.scoring import benchmark_f1, shingle_f1
+from pipelines.extract.scoring import benchmark_f1, shingle_f1
 
 TEXT = "one two three four five six"
 

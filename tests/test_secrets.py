@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.loopback import LoopbackServer, Resource
+from crawler.demo.loopback import LoopbackServer, Resource
 from tests.fixtures_s3 import S3Server
 from tests.support import FAST_CRAWL, CliResult, archive_objects, rss, run_cli, write_config
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipelines.neardup import exact_fingerprint
-from pipelines.state import STATE_KEY, StateIndex, open_state, sync_state
-from pipelines.stores import open_store
+from pipelines.archive.stores import open_store
+from pipelines.dedup.fingerprints import exact_fingerprint
+from pipelines.index.sqlite import STATE_KEY, StateIndex, open_state, sync_state
 
 TEXT = " ".join(f"word{n} of the story" for n in range(80))
 

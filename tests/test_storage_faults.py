@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.loopback import LoopbackServer
+from crawler.demo.loopback import LoopbackServer
 from tests.faultproxy import FaultProxy
 from tests.fixtures_s3 import S3Server, s3_client
 from tests.support import DEV_SET, FAST_CRAWL, load_json, news_site, run_cli, write_config

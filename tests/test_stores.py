@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.stores import (
+from pipelines.archive.stores import (
     TEMP_PREFIX,
     TEMP_SUFFIX,
     InvalidKey,

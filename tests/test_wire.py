@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.wire import Dateline, agency_from_byline, clean_authors, find_dateline
+from pipelines.extract.wire import Dateline, agency_from_byline, clean_authors, find_dateline
 
 DATELINES = [
     ("WASHINGTON (AP) — The Senate voted", "WASHINGTON", "AP"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.wirerules import (
+from pipelines.extract.furniture import (
     clean_text,
     is_byline_line,
     is_furniture,

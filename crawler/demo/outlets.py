@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from crawler.demo import discovery
 from crawler.demo.discovery import Entry
+from crawler.demo.loopback import Resource, Route
 from crawler.demo.model import DemoDocument, DemoReject, DemoSource, DocumentKind
 from crawler.demo.stories import Edition, Story, edited_paragraphs
 from crawler.demo.text import (
@@ -29,7 +30,6 @@ from crawler.demo.text import (
     ordinal,
     slugify,
 )
-from crawler.loopback import Resource, Route
 
 HTML_UTF8 = "text/html; charset=utf-8"
 NOT_FOUND = 404

@@ -10,10 +10,10 @@ from typing import Any
 
 import yaml
 
+from crawler.demo.loopback import LoopbackServer
 from crawler.demo.model import DemoArticle, DemoDocument, DemoReject, DemoSource, HardNegative
 from crawler.demo.outlets import OUTLETS, Outlet, OutletBuild, Placement
 from crawler.demo.stories import Story, load_stories
-from crawler.loopback import LoopbackServer
 
 DEFAULT_ARCHIVE = "./archive"
 

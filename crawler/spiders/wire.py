@@ -14,17 +14,17 @@ from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.python.failure import Failure
 
-from crawler.backfill import sitemap_period
-from crawler.feeds import Link, parse_feed
-from crawler.incremental import ARTICLE_META
-from crawler.middlewares import RAW_META_KEY
-from crawler.outcomes import article_failed, failure_reason, is_transient
-from crawler.sitemaps import BodyTooLarge, gunzip_bounded, parse_sitemap
+from crawler.discovery.feeds import Link, parse_feed
+from crawler.discovery.periods import sitemap_period
+from crawler.discovery.sitemaps import BodyTooLarge, gunzip_bounded, parse_sitemap
+from crawler.downloadermiddlewares.retry import RAW_META_KEY
+from crawler.downloadermiddlewares.skip_archived import ARTICLE_META
+from crawler.failures import article_failed, failure_reason, is_transient
 from crawler.sources import Config, Source, load_config
-from pipelines.crawlstate import CrawlState
+from pipelines.archive.keys import DEFAULT_ARCHIVE
 from pipelines.daterange import DateRange, parse_day
+from pipelines.dedup.originals import CrawlState
 from pipelines.items import PUBLISHED_RANGE_META, Page
-from pipelines.keys import DEFAULT_ARCHIVE
 
 # Discovery documents outrank articles so new links are known early in a run.
 DISCOVERY_PRIORITY = 10

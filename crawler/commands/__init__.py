@@ -1,0 +1,1 @@
+"""The commands of the ``wirearchive`` CLI, one module each."""

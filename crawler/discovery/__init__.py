@@ -1,0 +1,1 @@
+"""Discovery: article links and their dates from feeds, sitemaps and listing periods."""

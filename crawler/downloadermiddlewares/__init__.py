@@ -1,0 +1,1 @@
+"""Downloader middlewares: skip archived URLs, guard addresses, retry, keep raw bytes."""

@@ -1,0 +1,301 @@
+"""The address guard: never connect to loopback, private or otherwise non-public addresses.
+
+The decision is made on the address a connection is about to use, inside the reactor's
+name resolver, so it holds for every request (robots.txt, redirects, retries) and a host
+name that re-resolves to a private address between a check and a connect (DNS
+rebinding) is still refused. A downloader middleware turns the refusal into a counted
+``rejected/blocked_address`` outcome.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.statscollectors import StatsCollector
+from twisted.internet.interfaces import IHostnameResolver, IResolutionReceiver
+from zope.interface import implementer, provider
+
+from crawler.failures import failure_reason
+
+logger = logging.getLogger(__name__)
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+BLOCKED_REASON = "blocked_address"
+
+
+def blocked_reason(
+    address: str, deny: Sequence[Network] = (), allow_private: bool = False
+) -> str | None:
+    """Say why connecting to ``address`` is refused, or None when it is allowed.
+
+    Anything that is not globally routable is refused (loopback, RFC 1918, link-local such
+    as the cloud metadata endpoint 169.254.169.254, CGNAT, multicast, reserved,
+    unspecified); IPv4 hidden in IPv6 (mapped, 6to4, NAT64 are unwrapped first) is judged
+    as IPv4. ``deny`` adds networks refused even when private addresses are allowed.
+    """
+    try:
+        ip: Address = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return f"{address!r} is not an IP address"
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = ip.ipv4_mapped or ip.sixtofour
+        if inner is None and ip in ipaddress.ip_network("64:ff9b::/96"):
+            inner = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if inner is not None:
+            ip = inner
+    for network in deny:
+        if ip.version == network.version and ip in network:
+            return f"{ip} is in the denied network {network}"
+    if allow_private:
+        return None
+    if ip.is_multicast:
+        return f"{ip} is a multicast address"
+    if not ip.is_global:
+        kind = next(
+            (
+                name
+                for name, flag in (
+                    ("loopback", ip.is_loopback),
+                    ("link-local", ip.is_link_local),
+                    ("reserved", ip.is_reserved),
+                    ("unspecified", ip.is_unspecified),
+                    ("private", ip.is_private),
+                )
+                if flag
+            ),
+            "non-public",
+        )
+        return f"{ip} is a {kind} address"
+    return None
+
+
+_DIGITS = {8: set("01234567"), 10: set("0123456789"), 16: set("0123456789abcdef")}
+
+
+def _inet_aton_part(part: str) -> int | None:
+    """Read one part of a dotted IPv4 host as inet_aton(3) does: 0x hex, 0 octal, decimal."""
+    if part[:2].lower() == "0x":
+        digits, base = part[2:], 16
+        if not digits:
+            return 0  # WHATWG: "0x" alone is zero
+    elif len(part) > 1 and part.startswith("0"):
+        digits, base = part[1:], 8
+    else:
+        digits, base = part, 10
+    if not digits or not set(digits.lower()) <= _DIGITS[base]:
+        return None
+    return int(digits, base)
+
+
+def literal_address(host: str) -> Address | None:
+    """Return the IP address a URL host denotes literally, or None when it is a name.
+
+    Beyond the dotted-decimal and IPv6 forms ``ipaddress`` reads, a resolver (glibc's
+    inet_aton, which getaddrinfo uses) and browsers accept IPv4 as one to four parts,
+    each decimal, octal (leading 0) or hex (0x): ``2130706433``, ``0x7f.0.0.1``,
+    ``0177.0.0.1`` and ``127.1`` are all 127.0.0.1. Every such form must be judged as
+    the address it is, before any connection.
+    """
+    text = host.strip().lower()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    try:
+        return ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        pass
+    text = text.removesuffix(".")
+    parts = text.split(".")
+    if not 1 <= len(parts) <= 4 or not all(parts):
+        return None
+    values = [_inet_aton_part(part) for part in parts]
+    if any(value is None for value in values):
+        return None
+    numbers = [value for value in values if value is not None]
+    *head, last = numbers
+    if any(value > 0xFF for value in head) or last >= 256 ** (5 - len(numbers)):
+        return None
+    address = last
+    for index, value in enumerate(head):
+        address += value << (8 * (3 - index))
+    return ipaddress.IPv4Address(address)
+
+
+def parse_networks(values: Iterable[str]) -> tuple[Network, ...]:
+    """Parse the WIREARCHIVE_DENY_NETWORKS setting (CIDR strings)."""
+    return tuple(ipaddress.ip_network(value.strip(), strict=False) for value in values)
+
+
+@dataclass
+class Policy:
+    """What the resolver lets through, and what it refused (host name -> reason)."""
+
+    allow_private: bool = False
+    deny: tuple[Network, ...] = ()
+    refused: dict[str, str] = field(default_factory=dict)
+
+    def reason(self, address: str) -> str | None:
+        """Return why ``address`` is refused under this policy, or None."""
+        return blocked_reason(address, self.deny, self.allow_private)
+
+
+@provider(IResolutionReceiver)
+class _FilteringReceiver:
+    """Pass on only the allowed addresses of a resolution; remember why others were cut."""
+
+    def __init__(self, receiver: Any, host: str, policy: Policy) -> None:
+        self.receiver = receiver
+        self.host = host
+        self.policy = policy
+        self.allowed = 0
+        self.refusal: str | None = None
+
+    def resolutionBegan(self, resolution: Any) -> None:
+        self.receiver.resolutionBegan(resolution)
+
+    def addressResolved(self, address: Any) -> None:
+        reason = self.policy.reason(str(getattr(address, "host", "")))
+        if reason is None:
+            self.allowed += 1
+            self.receiver.addressResolved(address)
+        elif self.refusal is None:
+            self.refusal = reason
+
+    def resolutionComplete(self) -> None:
+        if self.allowed == 0 and self.refusal is not None:
+            self.policy.refused[self.host] = self.refusal
+        elif self.allowed:
+            # A name that re-resolved to an allowed address: a later failure to reach it
+            # is a network error, not a refusal explained by an earlier answer.
+            self.policy.refused.pop(self.host, None)
+        self.receiver.resolutionComplete()
+
+
+@implementer(IHostnameResolver)
+class GuardedResolver:
+    """A name resolver that drops non-public addresses (set as TWISTED_DNS_RESOLVER)."""
+
+    installed: GuardedResolver | None = None
+
+    def __init__(self, reactor: Any, policy: Policy | None = None) -> None:
+        self.reactor = reactor
+        self.original = reactor.nameResolver
+        self.policy = policy or Policy()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, reactor: Any) -> GuardedResolver:
+        """Build from the process settings (Scrapy passes the process as ``crawler``)."""
+        settings = crawler.settings
+        return cls(
+            reactor,
+            Policy(
+                allow_private=settings.getbool("WIREARCHIVE_ALLOW_PRIVATE_ADDRESSES"),
+                deny=parse_networks(settings.getlist("WIREARCHIVE_DENY_NETWORKS")),
+            ),
+        )
+
+    def install_on_reactor(self) -> None:
+        """Become the reactor's name resolver."""
+        if isinstance(self.original, GuardedResolver):  # a second crawl in one process
+            self.original = self.original.original
+        self.reactor.installNameResolver(self)
+        GuardedResolver.installed = self
+
+    def resolveHostName(
+        self,
+        resolutionReceiver: Any,
+        hostName: str,
+        portNumber: int = 0,
+        addressTypes: Any = None,
+        transportSemantics: str = "TCP",
+    ) -> Any:
+        """Resolve through the original resolver, passing on only allowed addresses."""
+        receiver = _FilteringReceiver(resolutionReceiver, hostName, self.policy)
+        return self.original.resolveHostName(
+            receiver, hostName, portNumber, addressTypes, transportSemantics
+        )
+
+
+class BlockedAddress(IgnoreRequest):
+    """A request refused by the address guard; already counted, so errbacks skip it."""
+
+    counted = True
+
+
+class AddressGuardMiddleware:
+    """Count and explain the guard's refusals; refuse literal non-public IPs up front."""
+
+    def __init__(self, policy: Policy, stats: StatsCollector) -> None:
+        self.policy = policy
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> AddressGuardMiddleware:
+        """Share the installed resolver's policy, with this crawl's config applied."""
+        resolver = GuardedResolver.installed
+        if resolver is None:
+            raise NotConfigured(
+                "TWISTED_DNS_RESOLVER is not "
+                "crawler.downloadermiddlewares.address_guard.GuardedResolver: "
+                "the address guard is off"
+            )
+        settings = crawler.settings
+        spider_config = getattr(crawler.spider, "config", None)
+        allow = settings.getbool("WIREARCHIVE_ALLOW_PRIVATE_ADDRESSES") or bool(
+            getattr(spider_config, "allow_private_addresses", False)
+        )
+        resolver.policy.allow_private = allow
+        resolver.policy.deny = parse_networks(settings.getlist("WIREARCHIVE_DENY_NETWORKS"))
+        assert crawler.stats is not None
+        return cls(resolver.policy, crawler.stats)
+
+    def _refuse(self, request: Request, reason: str) -> BlockedAddress:
+        if request.meta.get("dont_obey_robotstxt") and request.url.endswith("/robots.txt"):
+            # The robots.txt fetch of a refused host: the request it guards is counted.
+            return BlockedAddress(f"{request.url}: {reason}")
+        self.stats.inc_value(f"rejected/{BLOCKED_REASON}")
+        source = request.meta.get("source")
+        if source:
+            self.stats.inc_value(f"source/{source}/rejected")
+        logger.warning(
+            "refused %s: %s (set allow_private_addresses: true to allow)", request.url, reason
+        )
+        return BlockedAddress(f"{request.url}: {reason}")
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        """Refuse a URL whose host is a literal non-public IP before it is even queued.
+
+        Literal in any notation a resolver would accept (see ``literal_address``); a name
+        is left to the resolver, which decides on the address it resolves to.
+        """
+        try:
+            host = urlsplit(request.url).hostname
+        except ValueError:
+            host = None
+        if host is None:
+            return
+        address = literal_address(host)
+        if address is None:
+            return
+        reason = self.policy.reason(str(address))
+        if reason is not None:
+            raise self._refuse(request, reason)
+
+    def process_exception(
+        self, request: Request, exception: BaseException, spider: Spider | None = None
+    ) -> None:
+        """Turn a resolution the guard emptied into a counted refusal."""
+        if failure_reason(exception) != "dns_error":
+            return
+        host = urlsplit(request.url).hostname or ""
+        reason = self.policy.refused.get(host)
+        if reason is not None:
+            raise self._refuse(request, f"{host} resolves only to refused addresses ({reason})")

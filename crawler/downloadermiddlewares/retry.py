@@ -1,0 +1,139 @@
+"""Downloader middlewares: polite retries, and the raw bytes the archive keeps."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urldefrag, urljoin
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.http import Response
+from w3lib.url import safe_url_string
+
+from crawler.failures import RedirectLoop
+
+RAW_META_KEY = "wirearchive_raw"
+RETRY_JITTER = 0.25  # spread retries of many requests so they don't return in lockstep
+
+
+def retry_delay(
+    retry_after: str | None,
+    attempt: int,
+    *,
+    base: float,
+    cap: float,
+    now: datetime | None = None,
+) -> float:
+    """Return seconds to wait before retry ``attempt`` (1-based), honouring ``Retry-After``."""
+    backoff = min(cap, base * 2.0 ** (attempt - 1))
+    if not retry_after:
+        return backoff
+    value = retry_after.strip()
+    if value.isdigit():
+        return min(cap, max(backoff, float(value)))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return backoff
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    wait = (when - (now or datetime.now(UTC))).total_seconds()
+    return min(cap, max(backoff, wait))
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Retry 5xx, 429 and network errors after an exponential, Retry-After-aware pause."""
+
+    def __init__(self, settings: Any, base: float = 1.0, cap: float = 60.0) -> None:
+        super().__init__(settings)
+        self.base = base
+        self.cap = cap
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:
+        """Read the backoff settings."""
+        middleware = cls(
+            crawler.settings,
+            base=crawler.settings.getfloat("WIREARCHIVE_RETRY_BACKOFF_BASE", 1.0),
+            cap=crawler.settings.getfloat("WIREARCHIVE_RETRY_MAX_DELAY", 60.0),
+        )
+        middleware.crawler = crawler
+        return middleware
+
+    async def _pause(self, request: Request, retry_after: str | None) -> None:
+        attempt = int(request.meta.get("retry_times", 0)) + 1
+        delay = retry_delay(retry_after, attempt, base=self.base, cap=self.cap)
+        if delay > 0:
+            # Sleeping here holds this request only; the reactor keeps serving the others.
+            await asyncio.sleep(delay * (1 + random.uniform(0, RETRY_JITTER)))  # noqa: S311
+
+    async def process_response(  # type: ignore[override]
+        self, request: Request, response: Response
+    ) -> Request | Response:
+        """Retry a retryable status after a pause."""
+        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
+            return response
+        retry = self._retry(request, f"http_{response.status}")
+        if retry is None:
+            return response
+        header = response.headers.get(b"Retry-After")
+        await self._pause(request, header.decode("latin-1") if header else None)
+        return retry
+
+    async def process_exception(  # type: ignore[override]
+        self, request: Request, exception: Exception
+    ) -> Request | Response | None:
+        """Retry a network error after a pause."""
+        if request.meta.get("dont_retry", False) or not isinstance(
+            exception, self.exceptions_to_retry
+        ):
+            return None
+        retry = self._retry(request, exception)
+        if retry is not None:
+            await self._pause(request, None)
+        return retry
+
+
+class RawCaptureMiddleware:
+    """Keep the body and headers as served, before HttpCompressionMiddleware decodes them."""
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        """Remember the raw body when a content coding is about to be undone."""
+        if response.headers.get(b"Content-Encoding"):
+            request.meta[RAW_META_KEY] = (response.body, response.headers.copy())
+        return response
+
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+class RedirectLoopMiddleware:
+    """Refuse a redirect back to a URL its request already went through, as ``redirect_loop``.
+
+    Without it the loop's second visit is dropped by the duplicate filter, silently: the
+    page would be neither archived nor counted. Place it after RedirectMiddleware (600) on
+    the way in, i.e. at a higher number (610), so it sees the 3xx first.
+    """
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        """Raise RedirectLoop when the Location leads back into this request's own chain."""
+        location = response.headers.get(b"Location")
+        if response.status not in REDIRECT_STATUSES or not location:
+            return response
+        if request.meta.get("dont_redirect") or request.meta.get("handle_httpstatus_all"):
+            return response
+        if response.status in request.meta.get("handle_httpstatus_list", ()):
+            return response
+        text = location.decode("latin-1")
+        if text.startswith("//"):
+            text = request.url.split(":", 1)[0] + ":" + text
+        target = urldefrag(urljoin(request.url, safe_url_string(text)))[0]
+        seen = {urldefrag(url)[0] for url in (*request.meta.get("redirect_urls", ()), request.url)}
+        if target in seen:
+            raise RedirectLoop(f"redirect loop: {request.url} -> {target}")
+        return response

@@ -1,0 +1,130 @@
+"""Incremental crawling: never request an article URL the archive already accounts for.
+
+A downloader middleware, first in the chain (before robots.txt), so a skipped URL costs
+no request at all. For each article request:
+
+- a URL the index knows (archived, or recorded as a duplicate) is skipped silently, and so
+  is one rejected for a lasting reason until its back-off runs out (``retry_later``);
+- a URL never seen before whose canonical form is archived is recorded once as a ``url``
+  duplicate without fetching it; so is a listed URL that redirects to an archived one;
+- a URL whose canonical form another request of this run already asked for is an alias:
+  not fetched, indexed with the article once that is archived.
+
+``crawl --refresh`` lets archived articles through, to look for revisions.
+
+In distributed mode (``crawl --redis``) a new URL is also claimed in Redis (its canonical
+form, for the claim TTL): a URL another worker is fetching is skipped here, counted as
+``incremental/claimed_elsewhere``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.statscollectors import StatsCollector
+
+from pipelines.archive.pipeline import write_duplicate
+from pipelines.archive.stores import StoreError
+from pipelines.dedup.originals import CrawlState
+from pipelines.items import Duplicate
+from pipelines.urls import article_id, canonicalize_url
+
+logger = logging.getLogger(__name__)
+
+ARTICLE_META = "wirearchive_article"
+
+
+class Skipped(IgnoreRequest):
+    """An article request the archive already accounts for; counted, not an error."""
+
+    counted = True
+
+
+class SkipArchivedMiddleware:
+    """Skip article URLs the archive already accounts for (see the module docstring)."""
+
+    def __init__(self, state: CrawlState, stats: StatsCollector) -> None:
+        self.state = state
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SkipArchivedMiddleware:
+        """Share the crawl's state."""
+        assert crawler.stats is not None
+        return cls(CrawlState.for_crawler(crawler), crawler.stats)
+
+    async def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        """Let a new URL through; skip, alias or record as a duplicate anything else."""
+        if not request.meta.get(ARTICLE_META):
+            return
+        source = str(request.meta.get("source", ""))
+        url = request.url
+        needless = self.state.needless(url)
+        if needless is not None:
+            self.stats.inc_value(f"incremental/{needless}")
+            self.stats.inc_value(f"source/{source}/{needless}")
+            if needless == "skipped":
+                await self._redirected_to_known(request, source)
+            raise Skipped(f"{url}: {needless}")
+        canonical = canonicalize_url(url)
+        # Not needless: the URL itself is unknown (or --refresh asks archived ones again).
+        known = None if self.state.refresh else self.state.known_url(canonical)
+        if known is not None:
+            await self._record_url_duplicate(url, canonical, source, known.article_id, known.key)
+            raise Skipped(f"{url}: its canonical form {canonical} is archived")
+        first = self.state.requested.setdefault(canonical, url)
+        if first != url:
+            self.state.aliases.setdefault(canonical, []).append(url)
+            self.stats.inc_value("incremental/aliases")
+            raise Skipped(f"{url}: same canonical URL as {first}, requested in this run")
+        # Distributed mode: one worker fetches a URL; the claim is given back once the page
+        # is archived, recorded as a duplicate, or at the end of the run.
+        if self.state.shared and not await asyncio.to_thread(self.state.claim_url, canonical):
+            del self.state.requested[canonical]
+            self.stats.inc_value("incremental/claimed_elsewhere")
+            raise Skipped(f"{url}: another worker is fetching it")
+
+    async def _redirected_to_known(self, request: Request, source: str) -> None:
+        """A listed URL that redirects to a known one becomes a ``url`` duplicate of it.
+
+        So the next run skips it without the request that leads to the redirect.
+        """
+        redirects = request.meta.get("redirect_urls")
+        if not redirects or self.state.known_url(redirects[0]) is not None:
+            return
+        target = self.state.known_url(request.url)
+        if target is not None:
+            listed = redirects[0]
+            await self._record_url_duplicate(
+                listed, canonicalize_url(listed), source, target.article_id, target.key
+            )
+
+    async def _record_url_duplicate(
+        self, url: str, canonical: str, source: str, original: str, original_key: str
+    ) -> None:
+        duplicate = Duplicate(
+            id=article_id(url),
+            url=url,
+            source=source,
+            fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            duplicate_of=original,
+            duplicate_of_key=original_key,
+            kind="url",
+            similarity=1.0,
+            canonical_url=canonical,
+            urls=(url,),
+        )
+        try:
+            await asyncio.to_thread(write_duplicate, self.state.store, duplicate)
+        except StoreError as err:
+            self.stats.inc_value("archive/failed")
+            logger.error("archive write failed for the duplicate record of %s: %s", url, err)
+            return
+        self.state.record_duplicate(duplicate)
+        self.stats.inc_value("dedup/url")
+        self.stats.inc_value(f"source/{source}/duplicates")

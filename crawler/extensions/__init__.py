@@ -1,0 +1,1 @@
+"""Scrapy extensions: the run summary and progress lines."""

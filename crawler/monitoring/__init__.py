@@ -1,0 +1,1 @@
+"""Monitoring: source health and archive statistics from the archive's run history."""

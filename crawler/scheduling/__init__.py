@@ -1,0 +1,1 @@
+"""Scheduling: cron expressions turned into crontab lines or systemd timers."""

@@ -1,0 +1,1 @@
+"""The dedup index: SQLite on one machine, Redis for N workers; near-duplicate buckets."""
