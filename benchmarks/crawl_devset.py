@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/crawl_devset.py [--s3]   (the S3 run starts SeaweedFS itself)
 
-Serves ../shared/data/extraction-dev/html on loopback behind an RSS feed, runs
+Serves tests/data/extraction-dev/html on loopback behind an RSS feed, runs
 ``wirearchive crawl`` into a fresh archive (local folder, or a SeaweedFS bucket) and prints:
 wall time and pages/s of the crawl; the same pages fetched one by one with urllib as a
 baseline (the floor a crawl cannot beat on this machine); and the benchmark F1 of the

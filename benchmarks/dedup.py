@@ -39,7 +39,7 @@ from pipelines.dedup.fingerprints import Signature, compare, signature_of, words
 from pipelines.index.near import NearIndex
 
 DAY = 86400.0
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared/data/extraction-dev"
+DEFAULT_DIR = Path(__file__).resolve().parents[1] / "tests/data/extraction-dev"
 
 BYLINES = [
     "By JANE SMITH Associated Press",

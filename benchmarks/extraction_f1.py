@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crawler.commands.eval_extraction import evaluate
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared/data/extraction-dev"
+DEFAULT_DIR = Path(__file__).resolve().parents[1] / "tests/data/extraction-dev"
 
 
 def main() -> None:

@@ -20,9 +20,11 @@ from xml.sax.saxutils import escape
 from crawler.demo.loopback import LoopbackServer, Resource
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-DEV_SET = SHARED / "data" / "extraction-dev"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+DATA = Path(__file__).resolve().parent / "data"
+DEV_SET = DATA / "extraction-dev"
+MULTILINGUAL_SET = DATA / "extraction-multilingual"
+SEEDS = FIXTURES / "seeds"
 CLI_TIMEOUT = 180
 SESSION_CACHE = tempfile.mkdtemp(prefix="wirearchive-test-cache-")
 FAST_CRAWL = ["-s", "AUTOTHROTTLE_START_DELAY=0", "-s", "WIREARCHIVE_RETRY_BACKOFF_BASE=0.1"]

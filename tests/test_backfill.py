@@ -147,7 +147,6 @@ def backfill(tmp_path: Path, server: LoopbackServer, *extra: str) -> tuple[Any, 
     return result, (load_json(summary) if summary.exists() else None), archive
 
 
-@pytest.mark.skipif(not DEV_SET.exists(), reason="shared/data/extraction-dev missing")
 def test_month_range_archives_exactly_the_in_range_pages(
     tmp_path: Path, history: tuple[LoopbackServer, dict[str, Any]]
 ) -> None:
@@ -173,7 +172,6 @@ def test_month_range_archives_exactly_the_in_range_pages(
     assert summary["articles_archived"] == 0
 
 
-@pytest.mark.skipif(not DEV_SET.exists(), reason="shared/data/extraction-dev missing")
 def test_urls_file_archives_exactly_the_listed_pages(
     tmp_path: Path, history: tuple[LoopbackServer, dict[str, Any]]
 ) -> None:

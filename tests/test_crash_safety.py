@@ -10,11 +10,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 from pipelines.archive.warc import read_warc
 from tests.support import (
-    DEV_SET,
     FAST_CRAWL,
     ROOT,
     archive_objects,
@@ -24,7 +21,6 @@ from tests.support import (
     write_config,
 )
 
-pytestmark = pytest.mark.skipif(not DEV_SET.exists(), reason="shared/data/extraction-dev missing")
 PAGES = 16
 NOW = datetime.now(UTC)
 

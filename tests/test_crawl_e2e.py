@@ -15,7 +15,6 @@ from warcio.archiveiterator import ArchiveIterator
 from crawler.demo.loopback import LoopbackServer
 from tests.fixtures_s3 import s3_client
 from tests.support import (
-    DEV_SET,
     FAST_CRAWL,
     archive_objects,
     dev_pages,
@@ -24,8 +23,6 @@ from tests.support import (
     run_cli,
     write_config,
 )
-
-pytestmark = pytest.mark.skipif(not DEV_SET.exists(), reason="shared/data/extraction-dev missing")
 
 ARTICLE_FIELDS = {
     "id",

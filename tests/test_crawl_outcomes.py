@@ -12,7 +12,6 @@ import pytest
 
 from crawler.demo.loopback import LoopbackServer, Resource
 from tests.support import (
-    DEV_SET,
     FIXTURES,
     archive_objects,
     dev_pages,
@@ -24,7 +23,6 @@ from tests.support import (
     crawl as crawl_sources,
 )
 
-pytestmark = pytest.mark.skipif(not DEV_SET.exists(), reason="shared/data/extraction-dev missing")
 PAGE_COUNT = 4
 WHEN = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 

@@ -24,8 +24,6 @@ from tests.support import (
     write_config,
 )
 
-pytestmark = pytest.mark.skipif(not DEV_SET.exists(), reason="shared/data/extraction-dev missing")
-
 ORIGINALS = 45
 SYNDICATED = 30
 RESERVED_AT_OTHER_PATH = 5

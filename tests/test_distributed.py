@@ -46,8 +46,6 @@ from tests.support import (
 from tests.test_dedup_e2e import republished_page, syndicate
 from tests.test_incremental import ConditionalFeed
 
-pytestmark = pytest.mark.skipif(not DEV_SET.exists(), reason="shared/data/extraction-dev missing")
-
 STORIES = 20
 SYNDICATED = 8  # near copies on the republisher
 COPIED = 3  # exact copies on the republisher, listed by both sources

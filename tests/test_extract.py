@@ -29,7 +29,7 @@ from pipelines.extract.article import (
 )
 from pipelines.extract.encoding import decode_html
 from pipelines.extract.scoring import benchmark_f1, shingle_f1, shingles
-from tests.support import DEV_SET, FIXTURES, SHARED, dev_pages
+from tests.support import DEV_SET, FIXTURES, SEEDS, dev_pages
 
 # The dev-set figure reached (benchmark F1 of mean P and R, 0.983) less a hair.
 DEV_SET_MIN_F1 = 0.978
@@ -54,7 +54,7 @@ def _seed_story() -> str:
     """The story of the seed file: the lines after the repeated headline, one a paragraph."""
     lines = [
         line.strip()
-        for line in (SHARED / "seeds" / "wire-article-urdupoint-sputnik.txt")
+        for line in (SEEDS / "wire-article-urdupoint-sputnik.txt")
         .read_text(encoding="utf-8")
         .splitlines()
         if line.strip()

@@ -5,12 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from crawler.demo.loopback import LoopbackServer, Resource
-from tests.support import DEV_SET, FAST_CRAWL, dev_pages, load_json, rss, run_cli, write_config
-
-pytestmark = pytest.mark.skipif(not DEV_SET.exists(), reason="shared/data/extraction-dev missing")
+from tests.support import FAST_CRAWL, dev_pages, load_json, rss, run_cli, write_config
 
 
 def test_a_source_whose_pages_all_fail_turns_unhealthy(tmp_path: Path) -> None:

@@ -28,7 +28,6 @@ from crawler.demo.loopback import LoopbackServer, Resource
 from crawler.sources import ConfigError, parse_config
 from pipelines.archive.stores import InvalidKey, LocalStore, StoreError, validate_key
 from tests.support import (
-    DEV_SET,
     ROOT,
     archive_objects,
     crawl,
@@ -38,8 +37,6 @@ from tests.support import (
     run_cli,
     write_config,
 )
-
-pytestmark = pytest.mark.skipif(not DEV_SET.exists(), reason="shared/data/extraction-dev missing")
 
 WHEN = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 ESCAPES = (

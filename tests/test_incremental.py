@@ -15,7 +15,6 @@ import pytest
 from crawler.demo.loopback import LoopbackServer, Resource
 from tests.fixtures_s3 import S3Server, s3_client
 from tests.support import (
-    DEV_SET,
     FAST_CRAWL,
     ROOT,
     archive_objects,
@@ -26,7 +25,6 @@ from tests.support import (
     write_config,
 )
 
-pytestmark = pytest.mark.skipif(not DEV_SET.exists(), reason="shared/data/extraction-dev missing")
 PAGES = 6
 
 

@@ -8,10 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.support import (
-    DEV_SET,
     FAST_CRAWL,
     ROOT,
     archive_objects,
@@ -21,7 +18,6 @@ from tests.support import (
     write_config,
 )
 
-pytestmark = pytest.mark.skipif(not DEV_SET.exists(), reason="shared/data/extraction-dev missing")
 PAGES = 12
 
 

@@ -6,12 +6,9 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-import pytest
-
 from pipelines.archive.warc import build_warc, read_warc
 from pipelines.items import Page
 from tests.support import (
-    DEV_SET,
     FAST_CRAWL,
     archive_objects,
     load_json,
@@ -20,7 +17,6 @@ from tests.support import (
     write_config,
 )
 
-pytestmark = pytest.mark.skipif(not DEV_SET.exists(), reason="shared/data/extraction-dev missing")
 PAGES = 5
 
 

@@ -17,7 +17,7 @@ from pipelines.index.rejections import (
     retry_delay,
 )
 from pipelines.index.sqlite import STATE_KEY, StateIndex
-from tests.support import DEV_SET, FAST_CRAWL, dev_pages, load_json, rss, run_cli, write_config
+from tests.support import FAST_CRAWL, dev_pages, load_json, rss, run_cli, write_config
 
 HOUR = 3600.0
 
@@ -69,8 +69,6 @@ def test_next_rejection_counts_attempts() -> None:
 
 @pytest.fixture
 def site() -> Iterator[LoopbackServer]:
-    if not DEV_SET.exists():
-        pytest.skip("shared/data/extraction-dev missing")
     server = LoopbackServer()
     server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", "text/plain")
     server.routes["/news/good.html"] = Resource(next(iter(dev_pages().values())), "text/html")

@@ -10,9 +10,8 @@ import pytest
 from crawler.demo.loopback import LoopbackServer
 from tests.faultproxy import FaultProxy
 from tests.fixtures_s3 import S3Server, s3_client
-from tests.support import DEV_SET, FAST_CRAWL, load_json, news_site, run_cli, write_config
+from tests.support import FAST_CRAWL, load_json, news_site, run_cli, write_config
 
-pytestmark = pytest.mark.skipif(not DEV_SET.exists(), reason="shared/data/extraction-dev missing")
 PAGES = 8
 
 
