@@ -23,8 +23,9 @@ SLOW_DOWN = (
 class FaultProxy:
     """Forward to ``upstream``; some PUTs answer 503 SlowDown, or are dropped after a while.
 
-    Only writes fail: the bucket stops accepting objects (an outage of the write path, a
-    quota) while reads and deletes still work, so the run lock can still be released.
+    By default only writes fail: the bucket stops accepting objects (an outage of the write
+    path, a quota) while reads and deletes still work. With ``outage_deletes``, deletes fail
+    with the writes, so a run cannot release its lock either (a full outage at its end).
     """
 
     def __init__(self, upstream: str) -> None:
@@ -32,6 +33,7 @@ class FaultProxy:
         self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.throttle_every = 0  # every Nth PUT answers 503 SlowDown (0: never)
         self.fail_after_puts: int | None = None  # after N PUTs, every PUT is dropped
+        self.outage_deletes = False  # once PUTs are dropped, drop DELETEs too
         self.puts = 0
         self.throttled = 0
         self.dropped = 0
@@ -84,9 +86,13 @@ class FaultProxy:
     def decide(self, method: str) -> str:
         """Return what to do with one request: forward, throttle or drop."""
         with self.lock:
+            outage = self.fail_after_puts is not None and self.puts >= self.fail_after_puts
+            if method == "DELETE" and outage and self.outage_deletes:
+                self.dropped += 1
+                return "drop"
             if method != "PUT":
                 return "forward"
-            if self.fail_after_puts is not None and self.puts >= self.fail_after_puts:
+            if outage:
                 self.dropped += 1
                 return "drop"
             self.puts += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -21,6 +22,8 @@ from pipelines.archive.lock import (
     LockInfo,
     LockLost,
     RunLock,
+    machine_identity,
+    process_started,
 )
 from pipelines.archive.stores import LocalStore, S3Store, Store
 
@@ -129,17 +132,60 @@ def test_expired_lease_is_taken_over(store: Store) -> None:
     assert not store.exists(LOCK_KEY)
 
 
-def test_dead_pid_is_taken_over_at_once_on_local_only(store: Store) -> None:
+def test_a_dead_holder_on_this_machine_is_taken_over_at_once(store: Store) -> None:
+    """After a run that could not delete its lock (store down at its end) or a kill -9."""
     clock = Clock()
     gone = RunLock(store, "run-gone", lease_seconds=LEASE, clock=clock)
     gone.pid = dead_pid()
+    gone.acquire()
+    assert read_lock(store).machine == machine_identity() is not None
+    successor = RunLock(store, "run-next", lease_seconds=LEASE, clock=clock)
+    successor.acquire()
+    assert read_lock(store).run_id == "run-next"
+
+
+def test_a_reused_pid_does_not_keep_a_dead_holder_alive(store: Store) -> None:
+    clock = Clock()
+    gone = RunLock(store, "run-gone", lease_seconds=LEASE, clock=clock)
+    gone.pid = os.getppid()  # alive now, but the lock says it started at another time
+    gone.acquire()
+    info = read_lock(store)
+    started = process_started(os.getppid())
+    assert info.started == started is not None
+    store.put(
+        LOCK_KEY,
+        dataclasses.replace(info, started=started + 1).encode(),
+        overwrite=True,
+    )
+    RunLock(store, "run-next", lease_seconds=LEASE, clock=clock).acquire()
+    assert read_lock(store).run_id == "run-next"
+
+
+def test_a_holder_on_another_machine_is_judged_by_its_lease_only(store: Store) -> None:
+    clock = Clock()
+    elsewhere = RunLock(store, "run-elsewhere", lease_seconds=LEASE, clock=clock)
+    elsewhere.pid = dead_pid()  # dead here, but that pid means nothing on another machine
+    elsewhere.machine = "another-boot-id/pid:[1]"
+    elsewhere.acquire()
+    with pytest.raises(LockHeld, match="run-elsewhere"):
+        RunLock(store, "run-next", lease_seconds=LEASE, clock=clock).acquire()
+    clock.now += LEASE
+    RunLock(store, "run-next", lease_seconds=LEASE, clock=clock).acquire()
+    assert read_lock(store).run_id == "run-next"
+
+
+def test_an_older_lock_without_machine_is_trusted_by_pid_on_local_only(store: Store) -> None:
+    clock = Clock()
+    gone = RunLock(store, "run-gone", lease_seconds=LEASE, clock=clock)
+    gone.pid = dead_pid()
+    gone.machine = None
     gone.acquire()
     successor = RunLock(store, "run-next", lease_seconds=LEASE, clock=clock)
     if isinstance(store, LocalStore):
         successor.acquire()
         assert read_lock(store).run_id == "run-next"
     else:
-        # An S3 archive is shared between hosts: only the lease counts.
+        # An S3 archive is shared between hosts that may share a hostname.
         with pytest.raises(LockHeld, match="run-gone"):
             successor.acquire()
 

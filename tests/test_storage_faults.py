@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from crawler.demo.loopback import LoopbackServer
+from pipelines.archive.lock import LOCK_KEY
 from tests.faultproxy import FaultProxy
 from tests.fixtures_s3 import S3Server, s3_client
 from tests.support import FAST_CRAWL, load_json, news_site, run_cli, write_config
@@ -91,3 +93,39 @@ def test_an_outage_spools_locally_and_the_next_run_flushes_it(
     assert len(keys) == PAGES
     assert summary["spooled"] == 0
     assert not any((Path(cache) / "wirearchive").rglob("entry.json"))
+
+
+def test_after_a_full_outage_the_next_run_takes_the_dead_runs_lock_and_flushes(
+    tmp_path: Path, site: LoopbackServer, s3_server: S3Server
+) -> None:
+    """The failed run could not delete its lock either; the next cron run must not exit 75."""
+    s3_client(s3_server.endpoint).create_bucket(Bucket="blackout")
+    cache = str(tmp_path / "cache")
+    with FaultProxy(s3_server.endpoint).running() as proxy:
+        proxy.fail_after_puts = 5
+        proxy.outage_deletes = True
+        env = {
+            **s3_server.env(),
+            "AWS_ENDPOINT_URL_S3": proxy.endpoint,
+            "AWS_MAX_ATTEMPTS": "2",
+            "XDG_CACHE_HOME": cache,
+        }
+        first, summary = crawl(tmp_path, site, "blackout", env, "first")
+    assert first.status == 1
+    assert summary is not None and summary["spooled"] > 0
+    assert "could not release the lock" in first.stderr
+    client = s3_client(s3_server.endpoint)
+    client.head_object(Bucket="blackout", Key=f"wire/{LOCK_KEY}")  # left behind, lease running
+    # The store is back; the next run starts at once, well inside the dead run's lease.
+    site.routes.clear()
+    returned = time.monotonic()
+    env = {**s3_server.env(), "XDG_CACHE_HOME": cache}
+    second, summary = crawl(tmp_path, site, "blackout", env, "second")
+    flushed_after = time.monotonic() - returned
+    assert second.status == 0, second.stderr
+    assert "flushed" in second.stderr
+    assert len(article_keys(s3_server, "blackout")) == PAGES
+    assert summary is not None and summary["spooled"] == 0
+    assert not any((Path(cache) / "wirearchive").rglob("entry.json"))
+    assert flushed_after < 60, flushed_after
+    print(f"store back -> spool flushed and run done in {flushed_after:.1f}s")

@@ -4,15 +4,22 @@ The lock is created with ``put(overwrite=False)``, a conditional create that is 
 backends (local: ``os.link`` create-if-absent; S3: ``IfNoneMatch='*'``), so the store decides the
 single winner. A lock carries a lease (``expires_at``) that the holder extends with ``renew()``.
 
-Taking over a stale lock (lease expired, or, on a local archive, its holder's pid is dead on this
-host) needs care: neither backend offers compare-and-swap for *replace*, and "read, compare,
-delete" alone lets a slow successor delete the fresh lock of a faster one. So a successor must
-first win a *takeover claim*: the conditional create of ``_state/lock.takeover/<token>.<n>.json``
-for the stale lock's token. Only the claim's winner may delete that lock; it re-reads the lock,
-deletes it only if its content is unchanged, then retries the conditional create of the lock
-(which may still be won by someone else: the conditional create always decides). Tokens are
-never reused, so once the stale lock is gone any later claimant's re-read sees a different lock
-and backs off.
+A lock is stale when its lease ran out, or when its holder is provably dead: the lock records
+the holder's machine (the kernel's boot id plus its pid namespace) and its process start time, so
+a run on the same machine and pid namespace can tell that the holder's process is gone (or that its
+pid now belongs to another process) and take over at once, on a local or an S3 archive alike. This
+is what lets the next cron run proceed after a run that could not delete its lock (the store was
+down when it ended). A holder on another machine is only judged by its lease, which is kept short
+and renewed often for that reason.
+
+Taking over a stale lock needs care: neither backend offers compare-and-swap for *replace*, and
+"read, compare, delete" alone lets a slow successor delete the fresh lock of a faster one. So a
+successor must first win a *takeover claim*: the conditional create of
+``_state/lock.takeover/<token>.<n>.json`` for the stale lock's token. Only the claim's winner may
+delete that lock; it re-reads the lock, deletes it only if its content is unchanged, then retries
+the conditional create of the lock (which may still be won by someone else: the conditional create
+always decides). Tokens are never reused, so once the stale lock is gone any later claimant's
+re-read sees a different lock and backs off.
 
 Remaining window: a claim is itself a lease (``lease_seconds`` long). If a claimant stalls for
 longer than that between its re-read and its delete, the next claimant (``n + 1``) may take over
@@ -39,6 +46,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
@@ -46,7 +54,9 @@ from pipelines.archive.stores import KeyNotFound, Store
 
 LOCK_KEY = "_state/lock.json"
 CLAIM_PREFIX = "_state/lock.takeover/"
-DEFAULT_LEASE_SECONDS = 900.0
+# Short, renewed every third of it: a holder that died on another machine (where its death cannot
+# be proven) blocks the archive for at most this long.
+DEFAULT_LEASE_SECONDS = 180.0
 # renew() and release() leave a lease alone once less than this fraction of it is left.
 RENEW_MARGIN = 0.1
 # How often acquire() looks again when a takeover by someone else is under way.
@@ -54,6 +64,7 @@ ACQUIRE_ATTEMPTS = 8
 ACQUIRE_BACKOFF = 0.02
 UNREADABLE_HOLDER = "unknown (unreadable lock)"
 UNKNOWN = "unknown"
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 
 
 class LockHeld(Exception):
@@ -98,6 +109,8 @@ class LockInfo:
     acquired_at: str
     expires_at: str
     token: str
+    machine: str | None = None  # boot id and pid namespace; None: not Linux, or an older lock
+    started: int | None = None  # the holder's start time in clock ticks since boot
 
     @property
     def holder(self) -> str:
@@ -118,12 +131,38 @@ class LockInfo:
                 acquired_at=str(raw["acquired_at"]),
                 expires_at=str(raw["expires_at"]),
                 token=str(raw["token"]),
+                machine=None if raw.get("machine") is None else str(raw["machine"]),
+                started=None if raw.get("started") is None else int(raw["started"]),
             )
             _epoch(info.acquired_at)
             _epoch(info.expires_at)
         except (ValueError, TypeError, KeyError):
             return None
         return info
+
+
+def machine_identity() -> str | None:
+    """Return what names this machine and pid namespace: two processes with it share pids."""
+    try:
+        boot = BOOT_ID.read_text(encoding="ascii").strip()
+        namespace = str(Path("/proc/self/ns/pid").readlink())
+    except OSError:
+        return None
+    return f"{boot}/{namespace}"
+
+
+def process_started(pid: int) -> int | None:
+    """Return a process's start time (clock ticks since boot), or None if there is none."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces and parentheses: count from the last ")".
+    fields = stat[stat.rfind(")") + 2 :].split()
+    try:
+        return int(fields[19])  # field 22 of proc(5), the 20th after the command name
+    except (IndexError, ValueError):
+        return None
 
 
 def _pid_dead(pid: int) -> bool:
@@ -158,6 +197,7 @@ class RunLock:
         self.token = secrets.token_hex(16)
         self.host = socket.gethostname()
         self.pid = os.getpid()
+        self.machine = machine_identity()
         self.held = False
         self.info: LockInfo | None = None
 
@@ -197,6 +237,8 @@ class RunLock:
             acquired_at=acquired_at or _iso(now),
             expires_at=_iso(now + self.lease_seconds),
             token=self.token,
+            machine=self.machine,
+            started=process_started(self.pid) if self.machine else None,
         )
 
     def _read(self) -> tuple[bytes, LockInfo | None] | None:
@@ -220,14 +262,22 @@ class RunLock:
         )
 
     def _stale(self, info: LockInfo) -> bool:
-        """Tell whether a lock may be taken over: lease over, or a dead holder on this host."""
+        """Tell whether a lock may be taken over: lease over, or a provably dead holder."""
         if self.clock() >= _epoch(info.expires_at):
             return True
-        # Only a local archive: an S3 archive is shared by hosts that may share a hostname.
+        if info.pid == self.pid and info.machine == self.machine:
+            return False
+        if info.machine is not None and info.machine == self.machine:
+            # Same kernel, same pid namespace: the pid is alive with the same start time, or
+            # the holder is gone (a pid reused by a later process has another start time).
+            started = process_started(info.pid)
+            return started is None or (info.started is not None and started != info.started)
+        # A lock without a machine identity (an older version): trust the pid on a local
+        # archive only, since an S3 archive is shared by hosts that may share a hostname.
         return (
-            self.store.local_path(LOCK_KEY) is not None
+            info.machine is None
+            and self.store.local_path(LOCK_KEY) is not None
             and info.host == self.host
-            and info.pid != self.pid
             and _pid_dead(info.pid)
         )
 
