@@ -10,6 +10,7 @@ import sys
 import textwrap
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 THREADS = 8
 LEASE = 60.0
 START = 1_800_000_000.0
+MARGIN = 0.1 * LEASE  # the last tenth of a lease is left to successors
 HELPER_TIMEOUT = 10
 
 
@@ -240,6 +242,35 @@ def test_renew_after_the_lease_ran_out_raises_lock_lost(store: Store) -> None:
     # Its own late release still cleans up when nobody took over.
     lock.release()
     assert not store.exists(LOCK_KEY)
+
+
+@pytest.mark.parametrize(
+    ("left", "renewed"),
+    [
+        (MARGIN + 1.0, True),  # just outside the margin: renewed
+        (MARGIN - 1.0, False),  # inside it, lease not yet out: a successor may
+        (1.0, False),  # be taking over, so overwriting could clobber its lock
+    ],
+)
+def test_renew_near_the_end_of_the_lease_gives_up_inside_the_margin(
+    store: Store, left: float, renewed: bool
+) -> None:
+    clock = Clock()
+    lock = RunLock(store, "run-a", lease_seconds=LEASE, clock=clock)
+    lock.acquire()
+    clock.now += LEASE - left
+    if renewed:
+        lock.renew()
+        assert expires_at(store) == clock.now + LEASE
+    else:
+        with pytest.raises(LockLost, match="ran out"):
+            lock.renew()
+        assert expires_at(store) == START + LEASE  # left alone
+
+
+def expires_at(store: Store) -> float:
+    """Return the lease end the lock object holds, as epoch seconds."""
+    return datetime.fromisoformat(read_lock(store).expires_at).timestamp()
 
 
 def test_renew_of_a_removed_lock_raises_lock_lost(store: Store) -> None:

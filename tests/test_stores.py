@@ -107,8 +107,19 @@ def test_concurrent_create_has_one_winner(store: Store) -> None:
     assert store.get("race/key.json").startswith(b"writer ")
 
 
-def test_check_passes_on_a_usable_store(store: Store) -> None:
-    store.check()
+def test_check_passes_on_a_usable_store_and_fails_on_an_unusable_one(
+    store: Store, tmp_path: Path
+) -> None:
+    store.check()  # usable: no error, and the store still works after it
+    assert store.put("after-check.txt", b"ok")
+    broken: Store
+    if isinstance(store, LocalStore):
+        (tmp_path / "a-file").write_bytes(b"not a folder")
+        broken = LocalStore(tmp_path / "a-file" / "archive")
+    else:
+        broken = S3Store("s3://no-such-bucket-for-check/archive")
+    with pytest.raises(StoreError):
+        broken.check()
 
 
 @pytest.mark.parametrize(

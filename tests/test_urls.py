@@ -17,6 +17,9 @@ from pipelines.urls import article_id, canonicalize_url, same_site
         ("https://example.com/a?utm_source=rss&utm_medium=feed&id=7", "https://example.com/a?id=7"),
         ("https://example.com/a?fbclid=XYZ", "https://example.com/a"),
         ("https://example.com/a?gclid=1&ocid=msn&x=", "https://example.com/a?x="),
+        # Tracking parameters are matched whatever their case; the others keep theirs.
+        ("https://example.com/a?UTM_Source=rss&FBCLID=1&Id=7", "https://example.com/a?Id=7"),
+        ("https://example.com/a?Utm_Medium=feed&GClid=2", "https://example.com/a"),
         ("https://example.com", "https://example.com/"),
         ("https://example.com./a", "https://example.com/a"),
         ("https://example.com/caf%c3%a9", "https://example.com/caf%C3%A9"),
