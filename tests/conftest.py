@@ -38,9 +38,21 @@ def processes_of_this_session() -> dict[int, str]:
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue  # gone meanwhile, or not ours to read
-        if command:  # an empty command line is a zombie waiting for its parent: not alive
-            found[int(entry.name)] = command.strip()
+        if not command:  # an empty command line is a zombie waiting for its parent: not alive
+            continue
+        if "multiprocessing.resource_tracker" in command and _parent(entry) == os.getpid():
+            continue  # this pytest process's own tracker: it ends when the session does
+        found[int(entry.name)] = command.strip()
     return found
+
+
+def _parent(entry: Path) -> int:
+    """Return the parent pid of the process behind a /proc entry (0 if it is gone)."""
+    try:
+        stat = (entry / "stat").read_text()
+    except OSError:
+        return 0
+    return int(stat[stat.rfind(")") + 2 :].split()[1])
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
