@@ -12,6 +12,7 @@ from pipelines.urls import article_id, canonicalize_url, same_site
         ("http://example.com:80/a", "http://example.com/a"),
         ("https://example.com:443/a", "https://example.com/a"),
         ("https://example.com:8443/a", "https://example.com:8443/a"),
+        ("http://example.com:8/a", "http://example.com:8/a"),  # below the default: kept too
         ("https://example.com/a#section-2", "https://example.com/a"),
         ("https://example.com/a?b=2&a=1", "https://example.com/a?a=1&b=2"),
         ("https://example.com/a?utm_source=rss&utm_medium=feed&id=7", "https://example.com/a?id=7"),
@@ -55,6 +56,10 @@ def test_canonicalize_url_is_idempotent(url: str) -> None:
         ("https://example.com/a", "https://other.com/a", False),
         ("http://127.0.0.1:8001/a", "http://127.0.0.1:8002/a", False),
         ("https://example.com/a", "javascript:alert(1)", False),
+        ("https://example.com/a", "ftp://example.com/a", False),  # same host, not the web
+        ("ftp://example.com/a", "https://example.com/a", False),
+        ("https://zeta.example/a", "https://alpha.example/a", False),
+        ("https://alpha.example/a", "https://zeta.example/a", False),
     ],
 )
 def test_same_site(a: str, b: str, expected: bool) -> None:

@@ -1,0 +1,195 @@
+"""Mutation score of the rule modules: cosmic-ray mutates each one, its own tests must fail.
+
+Usage: ``python benchmarks/mutation.py [--module NAME]... [--survivors]`` (``make mutation``).
+
+Each rule module is mutated in a private copy of the repository (cosmic-ray edits files in
+place), and every mutant is tested with only the test files that cover that module, so a
+module takes minutes, not the whole suite per mutant. It prints killed/survived per module
+and the total; ``--survivors`` also prints each surviving mutant's diff, to judge it.
+Needs the ``mutation`` extra (``pip install -e '.[mutation]'``). Not part of ``make test``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+MUTANT_TIMEOUT = 60.0  # seconds; a mutant that loops forever counts as killed
+COPIED = ("crawler", "pipelines", "tests", "pyproject.toml", "scrapy.cfg")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A rule module and the tests that cover it."""
+
+    name: str
+    module: str
+    tests: tuple[str, ...]
+
+
+TARGETS = (
+    Target("urls", "pipelines/urls.py", ("tests/test_urls.py", "tests/test_properties.py")),
+    Target(
+        "fingerprints",
+        "pipelines/dedup/fingerprints.py",
+        ("tests/test_neardup.py", "tests/test_near_boundaries.py"),
+    ),
+    Target(
+        "address_guard",
+        "crawler/downloadermiddlewares/address_guard.py",
+        ("tests/test_guard.py", "tests/test_guard_hardening.py"),
+    ),
+    Target("warc", "pipelines/archive/warc.py", ("tests/test_raw_record.py",)),
+    Target("lock", "pipelines/archive/lock.py", ("tests/test_lock.py",)),
+    Target("daterange", "pipelines/daterange.py", ("tests/test_backfill.py",)),
+    Target("wire", "pipelines/extract/wire.py", ("tests/test_wire.py", "tests/test_properties.py")),
+    Target(
+        "furniture",
+        "pipelines/extract/furniture.py",
+        ("tests/test_wirerules.py", "tests/test_properties.py"),
+    ),
+)
+
+
+def copy_repository(into: Path) -> None:
+    """Copy what the tests need into a private folder (cosmic-ray edits files in place)."""
+    for name in COPIED:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, into / name, ignore=shutil.ignore_patterns("__pycache__"))
+        elif source.exists():
+            shutil.copy2(source, into / name)
+
+
+def config_text(target: Target, tests: list[str]) -> str:
+    """Return the cosmic-ray configuration of one module."""
+    command = [str(BIN / "python"), "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
+    return "\n".join(
+        [
+            "[cosmic-ray]",
+            f'module-path = "{target.module}"',
+            f"timeout = {MUTANT_TIMEOUT}",
+            "excluded-modules = []",
+            f"test-command = {json.dumps(' '.join(command))}",
+            "",
+            "[cosmic-ray.distributor]",
+            'name = "local"',
+            "",
+        ]
+    )
+
+
+# Annotations are never evaluated (``from __future__ import annotations``), so a mutant that
+# only changes one (``str | None`` to ``str - None``) cannot be killed by any test: it is
+# counted apart, not as a survivor.
+def without_annotations(line: str) -> str | None:
+    """Return one source line with its annotations dropped, or None if it does not parse."""
+    source = line.strip()
+    if source.startswith(("def ", "async def ")):
+        source += "\n    pass"
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg):
+            node.annotation = None
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            node.returns = None
+        elif isinstance(node, ast.AnnAssign):
+            node.annotation = ast.Constant(None)
+    return ast.unparse(tree)
+
+
+def annotation_only(diff: str) -> bool:
+    """Tell whether a mutant's diff changes nothing but annotations."""
+    lines = diff.splitlines()
+    removed = [line[1:] for line in lines if line.startswith("-") and not line.startswith("---")]
+    added = [line[1:] for line in lines if line.startswith("+") and not line.startswith("+++")]
+    if not removed or len(removed) != len(added):
+        return False
+    for before, after in zip(removed, added, strict=True):
+        stripped = without_annotations(before)
+        if stripped is None or stripped != without_annotations(after):
+            return False
+    return True
+
+
+def mutate(target: Target, work: Path) -> tuple[int, int, int, list[str]]:
+    """Run every mutant of one module; return (killed, survived, annotation-only, diffs)."""
+    tests = [test for test in target.tests if (work / test).exists()]
+    if not tests:
+        raise SystemExit(f"{target.name}: none of {target.tests} exists")
+    config = work / f"{target.name}.toml"
+    session = work / f"{target.name}.sqlite"
+    config.write_text(config_text(target, tests))
+    cosmic = str(BIN / "cosmic-ray")
+    subprocess.run([cosmic, "init", str(config), str(session)], cwd=work, check=True)
+    subprocess.run([cosmic, "exec", str(config), str(session)], cwd=work, check=True)
+    dump = subprocess.run(
+        [cosmic, "dump", str(session)], cwd=work, check=True, capture_output=True, text=True
+    ).stdout
+    killed = survived = annotations = 0
+    survivors = []
+    for line in dump.splitlines():
+        item, result = json.loads(line)
+        if result is None:
+            continue
+        if result["test_outcome"] == "survived":
+            diff = result.get("diff") or json.dumps(item)
+            if annotation_only(diff):
+                annotations += 1
+                continue
+            survived += 1
+            survivors.append(diff)
+        elif result["test_outcome"] == "killed":
+            killed += 1
+        # "incompetent" mutants (they do not even import) count neither way
+    return killed, survived, annotations, survivors
+
+
+def main() -> int:
+    """Print the mutation score of each selected rule module."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--module", action="append", choices=[t.name for t in TARGETS])
+    parser.add_argument("--survivors", action="store_true", help="print surviving mutants")
+    args = parser.parse_args()
+    if shutil.which("cosmic-ray", path=str(BIN)) is None:
+        raise SystemExit("cosmic-ray is missing: pip install -e '.[mutation]'")
+    chosen = [t for t in TARGETS if not args.module or t.name in args.module]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="wirearchive-mutation-") as folder:
+        work = Path(folder)
+        copy_repository(work)
+        for target in chosen:
+            started = time.monotonic()
+            killed, survived, annotations, survivors = mutate(target, work)
+            seconds = time.monotonic() - started
+            rows.append((target.name, killed, survived, annotations, seconds))
+            if args.survivors:
+                for diff in survivors:
+                    print(f"--- survived in {target.module}\n{diff}")
+    print(f"{'module':<16}{'killed':>8}{'survived':>10}{'score':>8}{'annot.':>8}{'time':>8}")
+    total_killed = total_survived = 0
+    for name, killed, survived, annotations, seconds in rows:
+        total_killed += killed
+        total_survived += survived
+        score = killed / (killed + survived) if killed + survived else 1.0
+        print(f"{name:<16}{killed:>8}{survived:>10}{score:>8.0%}{annotations:>8}{seconds:>7.0f}s")
+    total = total_killed + total_survived
+    print(f"{'all':<16}{total_killed:>8}{total_survived:>10}{total_killed / max(total, 1):>8.0%}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
