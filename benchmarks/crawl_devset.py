@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from pipelines.extract.encoding import decode_html
 from pipelines.extract.scoring import benchmark_f1, shingle_f1
-from tests.support import DEV_SET, FAST_CRAWL, dev_pages, dev_site, run_cli, write_config
+from tests.helpers.support import DEV_SET, FAST_CRAWL, dev_pages, dev_site, run_cli, write_config
 
 
 def fetch_all(urls: list[str]) -> float:
@@ -40,7 +40,7 @@ def fetch_all(urls: list[str]) -> float:
 def archived_texts(archive: str, env: dict[str, str]) -> dict[str, str]:
     """Return {page id: archived text} read back from the archive."""
     if archive.startswith("s3://"):
-        from tests.fixtures_s3 import s3_client  # noqa: PLC0415
+        from tests.helpers.fixtures_s3 import s3_client  # noqa: PLC0415
 
         bucket, _, prefix = archive.removeprefix("s3://").partition("/")
         client = s3_client(env["AWS_ENDPOINT_URL_S3"])
@@ -68,11 +68,11 @@ def main() -> None:
         archive = str(Path(folder) / "archive")
         s3 = None
         if use_s3:
-            from tests.fixtures_s3 import start_s3_server  # noqa: PLC0415
+            from tests.helpers.fixtures_s3 import start_s3_server  # noqa: PLC0415
 
             s3 = start_s3_server(Path(folder) / "weed")
             env = s3.env()
-            from tests.fixtures_s3 import s3_client  # noqa: PLC0415
+            from tests.helpers.fixtures_s3 import s3_client  # noqa: PLC0415
 
             s3_client(s3.endpoint).create_bucket(Bucket="bench")
             archive = "s3://bench/archive"

@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from crawler.demo.loopback import LoopbackServer, Resource
 from pipelines.extract.article import ExtractionRejected, extract_article
 from pipelines.extract.encoding import decode_html
-from tests.support import dev_pages, rss, write_config
+from tests.helpers.support import dev_pages, rss, write_config
 
 FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "WIREARCHIVE_PROGRESS_INTERVAL=0"]
 
@@ -199,7 +199,7 @@ def main() -> None:
                 result = crawl(server, archive, workers, env)
                 report(label, result, len(pages), base, ours)
             if args.s3:
-                from tests.fixtures_s3 import s3_client, start_s3_server  # noqa: PLC0415
+                from tests.helpers.fixtures_s3 import s3_client, start_s3_server  # noqa: PLC0415
 
                 s3 = start_s3_server(Path(folder) / "weed")
                 try:
@@ -212,7 +212,7 @@ def main() -> None:
                 finally:
                     s3.stop()
             if args.redis:
-                from tests.fixtures_redis import (  # noqa: PLC0415
+                from tests.helpers.fixtures_redis import (  # noqa: PLC0415
                     start_redis_server,
                     stop_redis_server,
                 )

@@ -1,4 +1,4 @@
-"""Name the reason a request ended without a page, for the rejected counters."""
+"""Name the reason a request ended without a page (pipelines/outcomes.py lists them)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,12 @@ from scrapy.exceptions import (
 )
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from crawler.downloadermiddlewares.redirect_loop import RedirectLoop
+from pipelines.outcomes import http_reason
+
 # A signal the spider sends when an article request ends without a page, with
 # ``request`` and ``transient`` (a passing failure, worth fetching again later).
 article_failed = object()
-
-
-class RedirectLoop(IgnoreRequest):
-    """A redirect back to a URL the same request already went through."""
 
 
 # Checked in order: the first matching class names the reason.
@@ -54,23 +53,10 @@ def _ignored_reason(error: IgnoreRequest) -> str:
 def failure_reason(error: BaseException) -> str:
     """Return the snake_case reason a failed request is counted under."""
     if isinstance(error, HttpError):
-        return f"http_{error.response.status}"
+        return http_reason(error.response.status)
     for exception_type, reason in EXCEPTION_REASONS:
         if isinstance(error, exception_type):
             return reason
     if isinstance(error, IgnoreRequest):
         return _ignored_reason(error)
     return "download_error"
-
-
-# Reasons a later run may see differently; a page that failed so must be retried, so the
-# feed that listed it is fetched in full again next time (no conditional GET).
-TRANSIENT_REASONS = frozenset(
-    {"timeout", "dns_error", "connection_refused", "connection_error", "truncated"}
-    | {"download_failed", "download_error", "http_408", "http_429"}
-)
-
-
-def is_transient(reason: str) -> bool:
-    """Tell whether a failure reason may go away on its own (5xx, timeouts, network)."""
-    return reason in TRANSIENT_REASONS or reason.startswith("http_5")

@@ -1,6 +1,7 @@
 """Scrapy settings for wirearchive: polite, bounded and quiet by default."""
 
 from crawler import __version__
+from crawler.sources import DEFAULT_CONFIG
 
 BOT_NAME = "wirearchive"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -11,7 +12,7 @@ WIREARCHIVE_CONTACT_URL = "https://github.com/wirearchive/wirearchive"
 USER_AGENT = f"wirearchive/{__version__} (+{WIREARCHIVE_CONTACT_URL})"
 
 # wirearchive's own settings (the CLI fills these from sources.yaml and its flags).
-WIREARCHIVE_CONFIG = "sources.yaml"
+WIREARCHIVE_CONFIG = DEFAULT_CONFIG
 WIREARCHIVE_ARCHIVE = None  # archive URI; None: the config's `archive:`, else ./archive
 WIREARCHIVE_SOURCES: list[str] = []  # empty: every source
 WIREARCHIVE_ALLOW_PRIVATE_ADDRESSES = False
@@ -31,9 +32,7 @@ WIREARCHIVE_WRITE_THREADS = 16  # archive writes in flight at once (S3 PUTs, loc
 WIREARCHIVE_REFRESH = False  # True: re-fetch archived articles, store changed texts as revisions
 WIREARCHIVE_REDIS = None  # redis://HOST:PORT/DB: distributed mode (shared index, claims, leases)
 WIREARCHIVE_WORKER = None  # this worker's name in distributed mode; None: host:pid
-WIREARCHIVE_HELPER = False  # distributed mode, no source lease: only drain the frontier
 WIREARCHIVE_JOIN_WAIT = 30.0  # seconds a helper waits idle for work while others discover
-WIREARCHIVE_REQUEUED = 0  # set by the CLI: frontier requests of stopped workers queued again
 WIREARCHIVE_CLAIM_TTL = 600.0  # seconds a dead worker's URL/article claims and leases last
 WIREARCHIVE_REJECTED_RETRY = (
     3600.0  # a 404/video/paywall page is asked again after 1 h, 2 h... (0: at once)
@@ -66,9 +65,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.downloadermiddlewares.skip_archived.SkipArchivedMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.downloadermiddlewares.retry.BackoffRetryMiddleware": 550,
-    "crawler.downloadermiddlewares.retry.RawCaptureMiddleware": 595,
+    "crawler.downloadermiddlewares.capture.RawCaptureMiddleware": 595,
     # Above RedirectMiddleware (600) so it sees a 3xx first: a loop is counted, not dropped.
-    "crawler.downloadermiddlewares.retry.RedirectLoopMiddleware": 610,
+    "crawler.downloadermiddlewares.redirect_loop.RedirectLoopMiddleware": 610,
     # Last before the download handler: it sees every request, redirects included.
     "crawler.downloadermiddlewares.address_guard.AddressGuardMiddleware": 950,
 }
@@ -85,8 +84,11 @@ ITEM_PIPELINES = {
 
 EXTENSIONS = {
     "scrapy.extensions.logstats.LogStats": None,
+    # The run's shared state: built first, so it is open before the engine needs it; the
+    # summary waits for it to be saved at the end. Components find it with get_extension.
+    "pipelines.runstate.RunState": 400,
     "crawler.extensions.summary.RunSummary": 500,
-    "crawler.extensions.summary.Progress": 510,
+    "crawler.extensions.progress.Progress": 510,
 }
 
 LOG_LEVEL = "INFO"

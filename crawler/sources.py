@@ -20,6 +20,7 @@ from pydantic import (
     ValidationError,
 )
 
+DEFAULT_CONFIG = "sources.yaml"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 SCHEMES = ("http", "https")
 TYPE_MESSAGES = {
@@ -248,7 +249,7 @@ def parse_config(data: Any, path: str) -> Config:
 
 def load_config(path: str | Path | None = None) -> Config:
     """Read and validate a sources.yaml (``./sources.yaml`` by default)."""
-    file = Path(path or "sources.yaml")
+    file = Path(path or DEFAULT_CONFIG)
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -14,7 +14,7 @@ import pytest
 from crawler.demo.loopback import LoopbackServer, Resource
 from crawler.discovery.periods import sitemap_period
 from pipelines.daterange import DateRange, DateRangeError
-from tests.support import (
+from tests.helpers.support import (
     DEV_SET,
     FAST_CRAWL,
     FIXTURES,

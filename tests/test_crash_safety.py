@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines.archive.warc import read_warc
-from tests.support import (
+from tests.helpers.support import (
     FAST_CRAWL,
     ROOT,
     archive_objects,

@@ -13,8 +13,8 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.demo.loopback import LoopbackServer
-from tests.fixtures_s3 import s3_client
-from tests.support import (
+from tests.helpers.fixtures_s3 import s3_client
+from tests.helpers.support import (
     FAST_CRAWL,
     archive_objects,
     dev_pages,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from crawler.demo.loopback import LoopbackServer, Resource
-from tests.support import (
+from tests.helpers.support import (
     FIXTURES,
     archive_objects,
     dev_pages,
@@ -19,7 +19,7 @@ from tests.support import (
     run_cli,
     write_config,
 )
-from tests.support import (
+from tests.helpers.support import (
     crawl as crawl_sources,
 )
 

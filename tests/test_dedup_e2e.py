@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from crawler.demo.loopback import LoopbackServer, Resource
-from tests.support import (
+from tests.helpers.support import (
     DEV_SET,
     FAST_CRAWL,
     FIXTURES,

@@ -10,7 +10,7 @@ import pytest
 
 from crawler.demo import start_demo_site
 from crawler.demo.site import DemoSite
-from tests.support import archive_objects, load_json, run_cli
+from tests.helpers.support import archive_objects, load_json, run_cli
 
 
 @pytest.fixture(scope="module")

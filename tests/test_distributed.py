@@ -28,8 +28,8 @@ from crawler.demo.loopback import LoopbackServer, Resource
 from crawler.distributed.frontier import Frontier
 from crawler.sources import ConfigError, parse_config
 from pipelines.index.redis import RedisIndex
-from tests.fixtures_redis import redis_server, redis_url  # noqa: F401
-from tests.support import (
+from tests.helpers.fixtures_redis import redis_server, redis_url  # noqa: F401
+from tests.helpers.support import (
     DEV_SET,
     FAST_CRAWL,
     ROOT,

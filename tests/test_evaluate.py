@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from crawler.commands.eval_extraction import add_parser, run, text_diff
-from tests.support import DEV_SET
+from tests.helpers.support import DEV_SET
 
 PAGES = 3
 

@@ -29,7 +29,7 @@ from pipelines.extract.article import (
 )
 from pipelines.extract.encoding import decode_html
 from pipelines.extract.scoring import benchmark_f1, shingle_f1, shingles
-from tests.support import DEV_SET, FIXTURES, SEEDS, dev_pages
+from tests.helpers.support import DEV_SET, FIXTURES, SEEDS, dev_pages
 
 # The dev-set figure reached (benchmark F1 of mean P and R, 0.983) less a hair.
 DEV_SET_MIN_F1 = 0.978

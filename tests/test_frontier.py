@@ -10,7 +10,7 @@ import redis
 
 from crawler.distributed.frontier import Frontier
 from crawler.distributed.leases import SourceLeases
-from tests.fixtures_redis import redis_server, redis_url  # noqa: F401
+from tests.helpers.fixtures_redis import redis_server, redis_url  # noqa: F401
 
 PREFIX = "wa:{test}:"
 

@@ -9,7 +9,7 @@ import pytest
 
 from crawler.demo.loopback import LoopbackServer, Resource
 from crawler.downloadermiddlewares.address_guard import blocked_reason, parse_networks
-from tests.support import archive_objects, crawl, dev_pages, rss
+from tests.helpers.support import archive_objects, crawl, dev_pages, rss
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ from crawler.downloadermiddlewares.address_guard import (
     blocked_reason,
     literal_address,
 )
-from tests.support import archive_objects, crawl, rss
+from tests.helpers.support import archive_objects, crawl, rss
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from crawler.monitoring import health
+from crawler.commands import health
 from crawler.monitoring.health import Thresholds, assess, health_of_sources, thresholds_for
 from crawler.sources import Source
 from pipelines.archive.stores import LocalStore

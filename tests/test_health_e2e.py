@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from crawler.demo.loopback import LoopbackServer, Resource
-from tests.support import FAST_CRAWL, dev_pages, load_json, rss, run_cli, write_config
+from tests.helpers.support import FAST_CRAWL, dev_pages, load_json, rss, run_cli, write_config
 
 
 def test_a_source_whose_pages_all_fail_turns_unhealthy(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ import pytest
 from crawler.demo.loopback import LoopbackServer, Resource
 from crawler.sources import ConfigError, parse_config
 from pipelines.archive.stores import InvalidKey, LocalStore, StoreError, validate_key
-from tests.support import (
+from tests.helpers.support import (
     ROOT,
     archive_objects,
     crawl,

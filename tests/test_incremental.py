@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from crawler.demo.loopback import LoopbackServer, Resource
-from tests.fixtures_s3 import S3Server, s3_client
-from tests.support import (
+from tests.helpers.fixtures_s3 import S3Server, s3_client
+from tests.helpers.support import (
     FAST_CRAWL,
     ROOT,
     archive_objects,

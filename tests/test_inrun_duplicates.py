@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from crawler.demo.loopback import LoopbackServer, Resource
-from tests.support import archive_objects, crawl, dev_pages, load_json, rss
+from tests.helpers.support import archive_objects, crawl, dev_pages, load_json, rss
 
 STORIES = 2
 

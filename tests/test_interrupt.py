@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.support import (
+from tests.helpers.support import (
     FAST_CRAWL,
     ROOT,
     archive_objects,

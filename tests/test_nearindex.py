@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from pipelines.dedup.fingerprints import signature_of
-from pipelines.index.near import NearIndex, NearMatch
+from pipelines.index.base import NearMatch
+from pipelines.index.near import NearIndex
 from tests.test_neardup import OTHER, STORY, SYNDICATED, text
 
 DAY = 86400.0

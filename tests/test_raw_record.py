@@ -12,7 +12,7 @@ from warcio.archiveiterator import ArchiveIterator
 from crawler.demo.loopback import LoopbackServer, Resource
 from pipelines.archive.warc import build_warc
 from pipelines.items import Page
-from tests.support import archive_objects, crawl, dev_pages, load_json, rss, run_cli
+from tests.helpers.support import archive_objects, crawl, dev_pages, load_json, rss, run_cli
 
 CHUNK = 4096
 

@@ -13,11 +13,10 @@ import pytest
 import redis
 
 from pipelines.dedup.fingerprints import compare, exact_fingerprint, signature_of
-from pipelines.index.near import NearMatch
+from pipelines.index.base import Known, NearMatch
 from pipelines.index.redis import Claim, RedisIndex
 from pipelines.index.rejections import Rejection
-from pipelines.index.sqlite import Known
-from tests.fixtures_redis import redis_server, redis_url  # noqa: F401
+from tests.helpers.fixtures_redis import redis_server, redis_url  # noqa: F401
 from tests.test_neardup import OTHER, STORY, SYNDICATED, text
 
 ARCHIVE = "s3://bucket/archive"
@@ -284,6 +283,15 @@ def test_lost_claim_commit_records_afresh(index: RedisIndex) -> None:
     assert index.url("https://ex.com/1") == Known(aid(1), key_of(aid(1)), "article")
     assert index.text(exact_fingerprint(text(STORY))) is not None
     assert index.near_match(text(STORY)) is not None
+
+
+def test_articles_lists_the_archived_not_the_claims_in_flight(index: RedisIndex) -> None:
+    archived = record(index, 1, text(STORY))
+    committed = claim(index, 2, text(OTHER), "w1")
+    index.commit_original(committed, content_sha256=SHA, urls=["https://ex.com/2"])
+    in_flight = claim(index, 3, " ".join(f"unrelated{n} words of a story" for n in range(80)), "w2")
+    assert in_flight.mine
+    assert index.articles() == sorted([(archived, key_of(archived)), (aid(2), key_of(aid(2)))])
 
 
 def test_near_duplicates_between_two_workers_pending_claims(index: RedisIndex) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pipelines.archive.warc import build_warc, read_warc
 from pipelines.items import Page
-from tests.support import (
+from tests.helpers.support import (
     FAST_CRAWL,
     archive_objects,
     load_json,

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.monitoring import stats as report
-from crawler.monitoring.stats import bar_chart, collect, line_chart, parse_dated_key
+from crawler.commands import stats as report
+from crawler.monitoring.stats_collect import collect, parse_dated_key
+from crawler.monitoring.stats_html import bar_chart, line_chart
 
 NOW = "2026-11-25T12:00:00+00:00"
 HISTORY = Path(__file__).parent / "fixtures" / "archive-history"

@@ -16,17 +16,16 @@ import pytest
 from croniter import croniter
 
 from crawler.cli import build_parser
-from crawler.scheduling import cron as schedule
-from crawler.scheduling.cron import (
-    Paths,
-    ScheduleGroup,
+from crawler.commands import cron as schedule
+from crawler.scheduling.expressions import (
     Unconvertible,
-    collisions,
     cron_to_oncalendar,
-    crontab_line,
-    group_sources,
+    firings,
+    normalize,
     schedule_interval,
 )
+from crawler.scheduling.groups import ScheduleGroup, collisions, group_sources
+from crawler.scheduling.units import Paths, crontab_line
 from crawler.sources import Source
 
 BASE = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)  # a Monday
@@ -98,7 +97,7 @@ def test_systemd_fires_when_cron_does(cron: str, calendar: str) -> None:
         expected_times = _systemd_times(calendar, 12)
     except subprocess.CalledProcessError as err:  # an older systemd without --base-time
         pytest.skip(f"systemd-analyze calendar: {err.stderr.strip()}")
-    iterator = croniter(schedule.normalize(cron), BASE)
+    iterator = croniter(normalize(cron), BASE)
     assert expected_times == [iterator.get_next(datetime) for _ in range(12)]
 
 
@@ -169,7 +168,7 @@ def test_suggestions_avoid_each_other() -> None:
     assert [hit.earlier for hit in found] == [(groups[0],), (groups[0], groups[1])]
     staggered = ["*/15 * * * *", *(hit.suggestion for hit in found)]
     assert None not in staggered
-    fired = [set(schedule.firings(str(cron), BASE)) for cron in staggered]
+    fired = [set(firings(str(cron), BASE)) for cron in staggered]
     assert not (fired[0] & fired[1]) and not (fired[0] & fired[2]) and not (fired[1] & fired[2])
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from crawler.demo.loopback import LoopbackServer, Resource
-from tests.fixtures_s3 import S3Server
-from tests.support import FAST_CRAWL, CliResult, archive_objects, rss, run_cli, write_config
+from tests.helpers.fixtures_s3 import S3Server
+from tests.helpers.support import FAST_CRAWL, CliResult, archive_objects, rss, run_cli, write_config
 
 ACCESS_KEY_ID = "AKIAFAKEFAKEFAKE1234"
 SECRET_ACCESS_KEY = "wJalrFAKESECRETFAKESECRETFAKE"

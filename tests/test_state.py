@@ -6,7 +6,8 @@ from pathlib import Path
 
 from pipelines.archive.stores import open_store
 from pipelines.dedup.fingerprints import exact_fingerprint
-from pipelines.index.sqlite import STATE_KEY, StateIndex, open_state, sync_state
+from pipelines.index.sqlite import StateIndex, open_state
+from pipelines.index.sync import STATE_KEY, sync_state
 
 TEXT = " ".join(f"word{n} of the story" for n in range(80))
 

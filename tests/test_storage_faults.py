@@ -10,9 +10,9 @@ import pytest
 
 from crawler.demo.loopback import LoopbackServer
 from pipelines.archive.lock import LOCK_KEY
-from tests.faultproxy import FaultProxy
-from tests.fixtures_s3 import S3Server, s3_client
-from tests.support import FAST_CRAWL, load_json, news_site, run_cli, write_config
+from tests.helpers.faultproxy import FaultProxy
+from tests.helpers.fixtures_s3 import S3Server, s3_client
+from tests.helpers.support import FAST_CRAWL, load_json, news_site, run_cli, write_config
 
 PAGES = 8
 

@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crawler.extensions.summary import build_summary, format_summary, new_run_id, progress_line
+from crawler.extensions.progress import progress_line
+from crawler.extensions.summary import build_summary, format_summary, new_run_id
 
 START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 

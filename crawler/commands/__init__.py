@@ -1,1 +1,1 @@
-"""The commands of the ``wirearchive`` CLI, one module each."""
+"""The commands of the ``wirearchive`` CLI, one module each: ``add_parser`` and ``run``."""

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import trafilatura
 
+from crawler.exits import EXIT_OK, EXIT_USAGE
 from pipelines.extract.article import ExtractionRejected, extract_article
 from pipelines.extract.encoding import decode_html
 from pipelines.extract.scoring import benchmark_f1, shingle_f1, shingles
@@ -195,15 +196,15 @@ def run(args: argparse.Namespace) -> int:
             "point --dataset at a folder in the extraction-dev format",
             file=sys.stderr,
         )
-        return 2
+        return EXIT_USAGE
     if args.show_worst < 0:
         print("wirearchive: eval-extraction: --show-worst must be 0 or more", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     evaluate(folder, args.show_worst)
-    return 0
+    return EXIT_OK
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``eval-extraction`` command to the CLI's subparsers."""
     parser = commands.add_parser(
         "eval-extraction",

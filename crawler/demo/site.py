@@ -14,8 +14,7 @@ from crawler.demo.loopback import LoopbackServer
 from crawler.demo.model import DemoArticle, DemoDocument, DemoReject, DemoSource, HardNegative
 from crawler.demo.outlets import OUTLETS, Outlet, OutletBuild, Placement
 from crawler.demo.stories import Story, load_stories
-
-DEFAULT_ARCHIVE = "./archive"
+from pipelines.archive.keys import DEFAULT_ARCHIVE
 
 
 @dataclass

@@ -39,7 +39,8 @@ from crawler.distributed.leases import SourceLeases
 from crawler.downloadermiddlewares.skip_archived import ARTICLE_META
 from crawler.failures import article_failed
 from pipelines.archive.pipeline import NotArchived
-from pipelines.dedup.originals import CrawlState
+from pipelines.outcomes import FRONTIER_UNREACHABLE, Counters
+from pipelines.runstate import RunState, run_state
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,8 @@ class FrontierScheduler(Scheduler):
     """See the module docstring."""
 
     crawler: Crawler
+    state: RunState
+    counters: Counters
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -74,6 +77,9 @@ class FrontierScheduler(Scheduler):
     def from_crawler(cls, crawler: Crawler) -> FrontierScheduler:
         """Build Scrapy's scheduler and listen for the outcomes of article pages."""
         scheduler = super().from_crawler(crawler)
+        assert crawler.stats is not None
+        scheduler.state = run_state(crawler)
+        scheduler.counters = Counters(crawler.stats)
         for handler, signal in (
             (scheduler._item_scraped, signals.item_scraped),
             (scheduler._item_dropped, signals.item_dropped),
@@ -87,19 +93,18 @@ class FrontierScheduler(Scheduler):
     def open(self, spider: Spider) -> Any:
         """Open the local queues and, in distributed mode, the frontier."""
         opened = super().open(spider)
-        self.state = CrawlState.for_crawler(self.crawler)
         shared = self.state.shared
         if shared is not None:
             self.frontier = Frontier(shared.index.r, shared.index.prefix, shared.ttl)
             self.leases = SourceLeases(shared.index.r, shared.index.prefix, shared.worker, 0)
-            self.helper = self.crawler.settings.getbool("WIREARCHIVE_HELPER")
+            self.helper = bool(getattr(spider, "helper", False))
             self.own = tuple(source.name for source in getattr(spider, "sources", ()))
             # Requests of stopped workers, queued again before this run started.
-            requeued = self.crawler.settings.getint("WIREARCHIVE_REQUEUED")
+            requeued = int(getattr(spider, "requeued", 0))
             if requeued:
-                self._count("frontier/requeued", requeued)
+                self.counters.frontier("requeued", requeued)
             if self.helper:
-                self._count("frontier/helper")  # in the summary: this run discovered nothing
+                self.counters.frontier("helper")  # in the summary: this run discovered nothing
             self.renewer = LoopingCall(self._renew)
             self.renewer.start(max(shared.ttl / 3, 0.1), now=False)
         return opened
@@ -117,7 +122,7 @@ class FrontierScheduler(Scheduler):
                     self.frontier.defer(self.holding, self.frontier.ttl_ms / 1000)
                 else:
                     given = self.frontier.give_back(self.holding)
-                    self._count("frontier/given_back", given)
+                    self.counters.frontier("given_back", given)
             except redis.RedisError as err:
                 logger.error("could not hand back %d frontier requests: %s", len(self.holding), err)
             self.holding.clear()
@@ -140,14 +145,13 @@ class FrontierScheduler(Scheduler):
         if not follow_up:
             needless = self.state.needless(request.url)
             if needless is not None:
-                self._count(f"incremental/{needless}")
-                self._count(f"source/{source}/{needless}")
+                self.counters.needless(source, needless)
                 return False
         if self.frontier is None or follow_up:
             if super().enqueue_request(request):
                 return True
             if "redirect_urls" in request.meta:
-                self._count("incremental/redirected_to_fetched")  # fetched earlier this run
+                self.counters.redirected_to_fetched()  # fetched earlier this run
             self._finished(request)
             return False
         fingerprint = self.crawler.request_fingerprinter.fingerprint(request).hex()
@@ -158,9 +162,9 @@ class FrontierScheduler(Scheduler):
         except redis.RedisError as err:
             # Redis is gone: fetch it here rather than lose it.
             logger.error("frontier unreachable, fetching %s locally: %s", request.url, err)
-            self._count("errors/frontier_unreachable")
+            self.counters.error(FRONTIER_UNREACHABLE)
             return super().enqueue_request(request)
-        self._count("frontier/queued" if queued else "frontier/already_queued")
+        self.counters.frontier("queued" if queued else "already_queued")
         if queued and source in self.own and source not in self.rotation:
             self.rotation.append(str(source))
         return queued
@@ -184,7 +188,7 @@ class FrontierScheduler(Scheduler):
             return self.frontier.has_work(None if self.helper else self.own)
         except redis.RedisError as err:
             logger.error("frontier unreachable: %s", err)
-            self._count("errors/frontier_unreachable")
+            self.counters.error(FRONTIER_UNREACHABLE)
             return False
 
     def _pop(self) -> Request | None:
@@ -193,7 +197,7 @@ class FrontierScheduler(Scheduler):
             popped = self.frontier.pop() if self.helper else self._pop_own()
         except redis.RedisError as err:
             logger.error("frontier unreachable: %s", err)
-            self._count("errors/frontier_unreachable")
+            self.counters.error(FRONTIER_UNREACHABLE)
             return None
         if popped is None:
             return None
@@ -202,7 +206,7 @@ class FrontierScheduler(Scheduler):
         request.meta[FRONTIER_META] = fingerprint
         self.holding.add(fingerprint)
         self.idle_since = None
-        self._count("frontier/popped")
+        self.counters.frontier("popped")
         return request
 
     def _pop_own(self) -> tuple[str, bytes] | None:
@@ -228,13 +232,13 @@ class FrontierScheduler(Scheduler):
         try:
             if later:
                 self.frontier.defer([fingerprint], self.frontier.ttl_ms / 1000)
-                self._count("frontier/deferred")
+                self.counters.frontier("deferred")
             else:
                 self.frontier.done([fingerprint])
         except redis.RedisError as err:
             # Left in flight: it comes back after its deadline, fetched again or skipped.
             logger.error("frontier unreachable, %s stays in flight: %s", request, err)
-            self._count("errors/frontier_unreachable")
+            self.counters.error(FRONTIER_UNREACHABLE)
 
     def _item_scraped(self, item: Any, response: Response, spider: Spider) -> None:
         self._finished(response.request)
@@ -296,7 +300,3 @@ class FrontierScheduler(Scheduler):
                 self.frontier.renew(self.holding)
             except redis.RedisError as err:
                 logger.error("could not renew frontier deadlines: %s", err)
-
-    def _count(self, key: str, value: int = 1) -> None:
-        assert self.stats is not None
-        self.stats.inc_value(key, value)

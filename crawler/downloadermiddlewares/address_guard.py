@@ -19,11 +19,11 @@ from urllib.parse import urlsplit
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.statscollectors import StatsCollector
 from twisted.internet.interfaces import IHostnameResolver, IResolutionReceiver
 from zope.interface import implementer, provider
 
 from crawler.failures import failure_reason
+from pipelines.outcomes import Counters
 
 logger = logging.getLogger(__name__)
 
@@ -233,9 +233,9 @@ class BlockedAddress(IgnoreRequest):
 class AddressGuardMiddleware:
     """Count and explain the guard's refusals; refuse literal non-public IPs up front."""
 
-    def __init__(self, policy: Policy, stats: StatsCollector) -> None:
+    def __init__(self, policy: Policy, counters: Counters) -> None:
         self.policy = policy
-        self.stats = stats
+        self.counters = counters
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AddressGuardMiddleware:
@@ -255,16 +255,13 @@ class AddressGuardMiddleware:
         resolver.policy.allow_private = allow
         resolver.policy.deny = parse_networks(settings.getlist("WIREARCHIVE_DENY_NETWORKS"))
         assert crawler.stats is not None
-        return cls(resolver.policy, crawler.stats)
+        return cls(resolver.policy, Counters(crawler.stats))
 
     def _refuse(self, request: Request, reason: str) -> BlockedAddress:
         if request.meta.get("dont_obey_robotstxt") and request.url.endswith("/robots.txt"):
             # The robots.txt fetch of a refused host: the request it guards is counted.
             return BlockedAddress(f"{request.url}: {reason}")
-        self.stats.inc_value(f"rejected/{BLOCKED_REASON}")
-        source = request.meta.get("source")
-        if source:
-            self.stats.inc_value(f"source/{source}/rejected")
+        self.counters.rejected(request.meta.get("source"), BLOCKED_REASON)
         logger.warning(
             "refused %s: %s (set allow_private_addresses: true to allow)", request.url, reason
         )

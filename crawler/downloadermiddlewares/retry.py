@@ -1,4 +1,4 @@
-"""Downloader middlewares: polite retries, and the raw bytes the archive keeps."""
+"""Polite retries: exponential back-off that honours Retry-After."""
 
 from __future__ import annotations
 
@@ -7,17 +7,12 @@ import random
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urldefrag, urljoin
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
-from w3lib.url import safe_url_string
 
-from crawler.failures import RedirectLoop
-
-RAW_META_KEY = "wirearchive_raw"
 RETRY_JITTER = 0.25  # spread retries of many requests so they don't return in lockstep
 
 
@@ -97,43 +92,3 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if retry is not None:
             await self._pause(request, None)
         return retry
-
-
-class RawCaptureMiddleware:
-    """Keep the body and headers as served, before HttpCompressionMiddleware decodes them."""
-
-    def process_response(self, request: Request, response: Response) -> Response:
-        """Remember the raw body when a content coding is about to be undone."""
-        if response.headers.get(b"Content-Encoding"):
-            request.meta[RAW_META_KEY] = (response.body, response.headers.copy())
-        return response
-
-
-REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-
-
-class RedirectLoopMiddleware:
-    """Refuse a redirect back to a URL its request already went through, as ``redirect_loop``.
-
-    Without it the loop's second visit is dropped by the duplicate filter, silently: the
-    page would be neither archived nor counted. Place it after RedirectMiddleware (600) on
-    the way in, i.e. at a higher number (610), so it sees the 3xx first.
-    """
-
-    def process_response(self, request: Request, response: Response) -> Response:
-        """Raise RedirectLoop when the Location leads back into this request's own chain."""
-        location = response.headers.get(b"Location")
-        if response.status not in REDIRECT_STATUSES or not location:
-            return response
-        if request.meta.get("dont_redirect") or request.meta.get("handle_httpstatus_all"):
-            return response
-        if response.status in request.meta.get("handle_httpstatus_list", ()):
-            return response
-        text = location.decode("latin-1")
-        if text.startswith("//"):
-            text = request.url.split(":", 1)[0] + ":" + text
-        target = urldefrag(urljoin(request.url, safe_url_string(text)))[0]
-        seen = {urldefrag(url)[0] for url in (*request.meta.get("redirect_urls", ()), request.url)}
-        if target in seen:
-            raise RedirectLoop(f"redirect loop: {request.url} -> {target}")
-        return response

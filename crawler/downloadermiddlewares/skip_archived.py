@@ -26,12 +26,12 @@ from datetime import UTC, datetime
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
-from scrapy.statscollectors import StatsCollector
 
 from pipelines.archive.pipeline import write_duplicate
 from pipelines.archive.stores import StoreError
-from pipelines.dedup.originals import CrawlState
 from pipelines.items import Duplicate
+from pipelines.outcomes import Counters
+from pipelines.runstate import RunState, run_state
 from pipelines.urls import article_id, canonicalize_url
 
 logger = logging.getLogger(__name__)
@@ -48,15 +48,15 @@ class Skipped(IgnoreRequest):
 class SkipArchivedMiddleware:
     """Skip article URLs the archive already accounts for (see the module docstring)."""
 
-    def __init__(self, state: CrawlState, stats: StatsCollector) -> None:
+    def __init__(self, state: RunState, counters: Counters) -> None:
         self.state = state
-        self.stats = stats
+        self.counters = counters
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SkipArchivedMiddleware:
         """Share the crawl's state."""
         assert crawler.stats is not None
-        return cls(CrawlState.for_crawler(crawler), crawler.stats)
+        return cls(run_state(crawler), Counters(crawler.stats))
 
     async def process_request(self, request: Request, spider: Spider | None = None) -> None:
         """Let a new URL through; skip, alias or record as a duplicate anything else."""
@@ -66,8 +66,7 @@ class SkipArchivedMiddleware:
         url = request.url
         needless = self.state.needless(url)
         if needless is not None:
-            self.stats.inc_value(f"incremental/{needless}")
-            self.stats.inc_value(f"source/{source}/{needless}")
+            self.counters.needless(source, needless)
             if needless == "skipped":
                 await self._redirected_to_known(request, source)
             raise Skipped(f"{url}: {needless}")
@@ -77,16 +76,15 @@ class SkipArchivedMiddleware:
         if known is not None:
             await self._record_url_duplicate(url, canonical, source, known.article_id, known.key)
             raise Skipped(f"{url}: its canonical form {canonical} is archived")
-        first = self.state.requested.setdefault(canonical, url)
+        first = self.state.note_request(canonical, url)
         if first != url:
-            self.state.aliases.setdefault(canonical, []).append(url)
-            self.stats.inc_value("incremental/aliases")
+            self.counters.alias()
             raise Skipped(f"{url}: same canonical URL as {first}, requested in this run")
         # Distributed mode: one worker fetches a URL; the claim is given back once the page
         # is archived, recorded as a duplicate, or at the end of the run.
         if self.state.shared and not await asyncio.to_thread(self.state.claim_url, canonical):
-            del self.state.requested[canonical]
-            self.stats.inc_value("incremental/claimed_elsewhere")
+            self.state.forget_request(canonical)
+            self.counters.claimed_elsewhere()
             raise Skipped(f"{url}: another worker is fetching it")
 
     async def _redirected_to_known(self, request: Request, source: str) -> None:
@@ -122,9 +120,8 @@ class SkipArchivedMiddleware:
         try:
             await asyncio.to_thread(write_duplicate, self.state.store, duplicate)
         except StoreError as err:
-            self.stats.inc_value("archive/failed")
+            self.counters.write_failed()
             logger.error("archive write failed for the duplicate record of %s: %s", url, err)
             return
         self.state.record_duplicate(duplicate)
-        self.stats.inc_value("dedup/url")
-        self.stats.inc_value(f"source/{source}/duplicates")
+        self.counters.duplicate(source, "url")

@@ -1,27 +1,23 @@
-"""The run summary (runs/{run_id}.json, --summary) and progress lines, built from stats."""
+"""The run summary (runs/{run_id}.json, --summary), built from the run's counters."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import secrets
-import sqlite3
-import sys
-import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
-from twisted.internet.task import LoopingCall
 
 from crawler.monitoring.health import health_of_sources
+from pipelines import outcomes
 from pipelines.archive.keys import archive_uri, encode_json
 from pipelines.archive.stores import StoreError, open_store
-from pipelines.dedup.originals import STATE_ATTRIBUTE, CrawlState
+from pipelines.runstate import RunState
 
 logger = logging.getLogger(__name__)
 
@@ -32,31 +28,6 @@ def new_run_id(now: datetime | None = None) -> str:
     """Return a run id that sorts by start time: ``20261125T101500Z-1a2b3c``."""
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     return f"{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-
-
-def _prefixed(stats: Mapping[str, Any], prefix: str) -> dict[str, int]:
-    return {
-        key[len(prefix) :]: int(value)
-        for key, value in sorted(stats.items())
-        if key.startswith(prefix) and isinstance(value, int)
-    }
-
-
-def _rejected(stats: Mapping[str, Any]) -> dict[str, int]:
-    rejected = _prefixed(stats, "rejected/")
-    # Scrapy's URL length filter drops over-long URLs before any middleware of ours sees them.
-    too_long = int(stats.get("urllength/request_ignored_count", 0))
-    if too_long:
-        rejected["url_too_long"] = rejected.get("url_too_long", 0) + too_long
-    return dict(sorted(rejected.items()))
-
-
-def _per_source(stats: Mapping[str, Any]) -> dict[str, dict[str, int]]:
-    table: dict[str, dict[str, int]] = {}
-    for rest, value in _prefixed(stats, "source/").items():
-        name, _, outcome = rest.partition("/")
-        table.setdefault(name, {})[outcome] = value
-    return table
 
 
 def build_summary(
@@ -70,11 +41,11 @@ def build_summary(
     close_reason: str,
 ) -> dict[str, Any]:
     """Return the run summary object (the contract's fields, then details) from crawl stats."""
-    error_details = _prefixed(stats, "errors/")
-    failed_writes = int(stats.get("archive/failed", 0))
+    error_details = outcomes.error_counts(stats)
+    failed_writes = outcomes.value(stats, outcomes.WRITE_FAILED)
     if failed_writes:
         error_details["archive_write"] = failed_writes
-    spooled = int(stats.get("archive/spooled", 0))
+    spooled = outcomes.value(stats, outcomes.SPOOLED)
     if spooled:
         error_details["archive_spooled"] = spooled
     if close_reason in INTERRUPTED_REASONS:
@@ -84,7 +55,7 @@ def build_summary(
     else:
         status = "ok"
     elapsed = max((finished_at - started_at).total_seconds(), 0.0)
-    pages = int(stats.get("pages/fetched", 0))
+    pages = outcomes.value(stats, outcomes.PAGES_FETCHED)
     return {
         "run_id": run_id,
         "started_at": started_at.isoformat(timespec="seconds"),
@@ -92,35 +63,30 @@ def build_summary(
         "status": status,
         "sources": sources,
         "pages_fetched": pages,
-        "articles_archived": int(stats.get("archive/stored", 0)),
-        "duplicates": {
-            kind: int(stats.get(f"dedup/{kind}", 0)) for kind in ("url", "exact", "near")
-        },
-        "rejected": _rejected(stats),
+        "articles_archived": outcomes.value(stats, outcomes.STORED),
+        "duplicates": outcomes.duplicate_counts(stats),
+        "rejected": outcomes.rejected_counts(stats),
         "errors": sum(error_details.values()),
         "error_details": error_details,
-        "unchanged": int(stats.get("archive/unchanged", 0)),
-        "skipped": int(stats.get("incremental/skipped", 0)),
-        "retry_later": int(stats.get("incremental/retry_later", 0)),
+        "unchanged": outcomes.value(stats, outcomes.UNCHANGED),
+        "skipped": outcomes.value(stats, outcomes.SKIPPED),
+        "retry_later": outcomes.value(stats, outcomes.RETRY_LATER),
         "spooled": spooled,
-        "revised": int(stats.get("archive/revised", 0)),
+        "revised": outcomes.value(stats, outcomes.REVISED),
         "archive": archive,
         "close_reason": close_reason,
         "elapsed_seconds": round(elapsed, 3),
         "pages_per_second": round(pages / elapsed, 2) if elapsed else 0.0,
-        "discovery": _prefixed(stats, "discovery/"),
-        "retries": int(stats.get("retry/count", 0)),
-        "per_source": _per_source(stats),
+        "discovery": outcomes.discovery_counts(stats),
+        "retries": outcomes.value(stats, outcomes.RETRIES),
+        "per_source": outcomes.per_source(stats),
         **_distributed(stats),
     }
 
 
 def _distributed(stats: Mapping[str, Any]) -> dict[str, Any]:
     """Return the ``frontier`` details of a distributed-mode run; nothing on one machine."""
-    frontier = _prefixed(stats, "frontier/")
-    claimed = int(stats.get("incremental/claimed_elsewhere", 0))
-    if claimed:
-        frontier["claimed_elsewhere"] = claimed
+    frontier = outcomes.frontier_counts(stats)
     if not frontier:
         return {}
     return {"frontier": frontier}
@@ -192,20 +158,14 @@ class RunSummary:
         self.started_at = datetime.now(UTC)
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
-        """Save and sync the crawl state, then write the summary to the archive and --summary."""
+        """Once the run state is saved, write the summary to the archive and --summary."""
         assert self.crawler.stats is not None
         stats = self.crawler.stats
         uri = archive_uri(self.crawler)
-        state: CrawlState | None = getattr(self.crawler, STATE_ATTRIBUTE, None)
+        state = self.crawler.get_extension(RunState)
         if state is not None:
-            clean = reason == "finished" and not stats.get_value("archive/failed")
-            try:
-                await asyncio.to_thread(state.finish, clean=clean)
-            except (StoreError, OSError, sqlite3.Error) as err:
-                # The archive is whole; only the index copy in it is stale, so the next
-                # run in a fresh place re-fetches pages and finds them already archived.
-                logger.error("could not save the archive index to %s: %s", uri, err)
-                stats.inc_value("errors/state_sync")
+            # Its index upload may fail, an error this summary must count.
+            await state.closed.wait()
         summary = build_summary(
             stats.get_stats(),
             run_id=self.run_id,
@@ -266,83 +226,3 @@ class RunSummary:
 
 # Runs read back for source health at the end of each run (one GET each on S3).
 HEALTH_HISTORY_RUNS = 60
-
-
-class Progress:
-    """Print a progress line every few seconds: counts so far and pages/s."""
-
-    def __init__(self, crawler: Crawler, interval: float, out: TextIO = sys.stderr) -> None:
-        self.crawler = crawler
-        self.interval = interval
-        self.out = out
-        self.started = time.monotonic()
-        self.drawn = False  # a bar is on the terminal line: end it before the summary
-        self.task = LoopingCall(self.report)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Progress:
-        """Read the interval; 0 turns progress lines off."""
-        interval = crawler.settings.getfloat("WIREARCHIVE_PROGRESS_INTERVAL")
-        if interval <= 0:
-            raise NotConfigured("WIREARCHIVE_PROGRESS_INTERVAL is 0")
-        extension = cls(crawler, interval)
-        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
-        return extension
-
-    def spider_opened(self, spider: Spider) -> None:
-        """Start the periodic report."""
-        self.started = time.monotonic()
-        self.task.start(self.interval, now=False)
-
-    def spider_closed(self, spider: Spider, reason: str) -> None:
-        """Stop the periodic report."""
-        if self.task.running:
-            self.task.stop()
-        if self.drawn:
-            self.out.write("\n")
-            self.out.flush()
-
-    def report(self) -> None:
-        """Write the progress: a bar redrawn in place on a terminal, else one line."""
-        assert self.crawler.stats is not None
-        line = progress_line(self.crawler.stats.get_stats(), time.monotonic() - self.started)
-        if self.out.isatty():
-            self.out.write(f"\r\x1b[K{line}")
-            self.drawn = True
-        else:
-            self.out.write(f"progress: {line}\n")
-        self.out.flush()
-
-
-BAR_WIDTH = 24
-
-
-def progress_line(stats: Mapping[str, Any], elapsed: float) -> str:
-    """Return the progress of a run: a bar over the links found so far, counts, rate, ETA."""
-    pages = int(stats.get("pages/fetched", 0))
-    found = int(stats.get("discovery/article_links", 0))
-    done = pages + sum(
-        int(stats.get(key, 0))
-        for key in (
-            "incremental/skipped",
-            "incremental/aliases",
-            "backfill/out_of_range",
-            "dupefilter/filtered",  # the same link listed twice is fetched once
-        )
-    )
-    done += int(stats.get("rejected/blocked_address", 0)) + int(stats.get("rejected/robots_txt", 0))
-    rate = pages / elapsed if elapsed > 0 else 0.0
-    rejected = sum(_prefixed(stats, "rejected/").values())
-    counts = (
-        f"{pages} fetched, {stats.get('archive/stored', 0)} archived, "
-        f"{sum(_prefixed(stats, 'dedup/').values())} duplicates, "
-        f"{stats.get('incremental/skipped', 0)} skipped, {rejected} rejected, {rate:.1f} pages/s"
-    )
-    if found <= 0:
-        return counts
-    share = min(done / found, 1.0)
-    filled = round(share * BAR_WIDTH)
-    remaining = max(found - done, 0)
-    eta = f"ETA {remaining / rate:.0f}s" if rate > 0 and remaining else "ETA -"
-    return f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done}/{found} · {counts} · {eta}"

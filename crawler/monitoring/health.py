@@ -24,30 +24,24 @@ Interrupted runs do not count toward the rejected and discovery-error rules.
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import json
-import logging
 import statistics
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, Literal
 
-from crawler.scheduling.cron import schedule_interval
-from crawler.sources import ConfigError, Source, load_config
-from pipelines.archive.keys import DEFAULT_ARCHIVE
-from pipelines.archive.stores import Store, StoreError, open_store
-
-logger = logging.getLogger(__name__)
+from crawler.monitoring.history import (
+    DEFAULT_MAX_RUNS,
+    load_history,
+    parse_time,
+    sources_in_history,
+)
+from crawler.scheduling.expressions import schedule_interval
+from crawler.sources import Source
+from pipelines.archive.stores import Store
 
 Status = Literal["healthy", "unhealthy", "unknown"]
-# Reading every summary of a years-old archive would be slow on S3: the rules need the last
-# few dozen runs of each source.
-DEFAULT_MAX_RUNS = 500
-EXIT_UNHEALTHY = 1
 
 
 @dataclass(frozen=True)
@@ -128,17 +122,6 @@ class SourceRun:
     def kept(self) -> int:
         """Fetched pages that ended up archived, unchanged or recorded as duplicates."""
         return self.new + self.count("unchanged") + self.count("duplicates")
-
-
-def parse_time(value: Any) -> datetime | None:
-    """Parse an ISO 8601 time from a summary (UTC when it has no zone), or None."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def source_runs(history: Iterable[Mapping[str, Any]], name: str) -> list[SourceRun]:
@@ -307,22 +290,7 @@ def assess(
     return Health(status, reason, last_new, last_run, len(runs))
 
 
-# ---------------------------------------------------------------- the archive's history
-
-
-def load_history(store: Store, max_runs: int = DEFAULT_MAX_RUNS) -> list[dict[str, Any]]:
-    """Read the newest ``max_runs`` run summaries (``runs/*.json``; run ids sort by start)."""
-    keys = sorted(key for key in store.keys("runs/") if key.endswith(".json"))
-    history: list[dict[str, Any]] = []
-    for key in keys[-max_runs:] if max_runs > 0 else keys:
-        try:
-            data = json.loads(store.get(key))
-        except (StoreError, ValueError) as err:
-            logger.warning("skipping unreadable run summary %s: %s", key, err)
-            continue
-        if isinstance(data, dict):
-            history.append(data)
-    return history
+# ---------------------------------------------------------------- the archive's sources
 
 
 def health_of_sources(
@@ -349,16 +317,20 @@ def health_of_sources(
     return result
 
 
-def sources_in_history(history: Iterable[Mapping[str, Any]]) -> list[str]:
-    """Return every source name the run summaries mention, sorted."""
-    names: set[str] = set()
-    for summary in history:
-        names.update(summary.get("sources") or ())
-        names.update(summary.get("per_source") or {})
-    return sorted(names)
+def judge_archive(
+    store: Store, sources: Sequence[Source] | None, now: datetime
+) -> dict[str, Health]:
+    """Judge the configured sources, or without a config every source the history names."""
+    history = load_history(store)
+    if sources is None:
+        return {name: assess(history, name, now) for name in sources_in_history(history)}
+    thresholds = {source.name: source.health for source in sources if source.health}
+    return {source.name: assess(history, source, now, thresholds) for source in sources}
 
 
-# ---------------------------------------------------------------- the command
+def unhealthy(health: Mapping[str, Health]) -> list[str]:
+    """Return the names of the unhealthy sources, sorted."""
+    return sorted(name for name, item in health.items() if item.status == "unhealthy")
 
 
 def _when(moment: datetime | None) -> str:
@@ -376,91 +348,11 @@ def format_health(health: Mapping[str, Health]) -> str:
     return "\n".join(lines)
 
 
-def open_archive(uri: str) -> Store:
-    """Open an archive to read, refusing a local folder that does not exist."""
-    store = open_store(uri)
-    root = store.local_path("runs")
-    if root is not None and not root.parent.is_dir():
-        raise StoreError(f"archive folder {root.parent} does not exist")
-    return store
-
-
-def resolve_sources(
-    config_path: str | None, archive: str | None
-) -> tuple[list[Source] | None, str]:
-    """Load the config (optional when ``--config`` is not given and ./sources.yaml is
-    absent) and return (its sources or None, the archive URI)."""
-    path = config_path
-    if path is None and Path("sources.yaml").is_file():
-        path = "sources.yaml"
-    if path is None:
-        return None, archive or DEFAULT_ARCHIVE
-    config = load_config(path)
-    return list(config.sources), archive or config.archive or DEFAULT_ARCHIVE
-
-
-def health_report(
-    config_path: str | None,
-    archive: str | None,
-    now: datetime,
-    *,
-    as_json: bool = False,
-) -> tuple[str, int]:
-    """Return the health text (or JSON) and the exit status: 1 if any source is unhealthy."""
-    sources, uri = resolve_sources(config_path, archive)
-    store = open_archive(uri)
-    history = load_history(store)
-    names: list[Source | str] = (
-        list(sources) if sources is not None else list(sources_in_history(history))
-    )
-    config_thresholds = (
-        {source.name: source.health for source in sources if source.health} if sources else None
-    )
-    health = {
-        (item if isinstance(item, str) else item.name): assess(
-            history, item, now, config_thresholds
-        )
-        for item in names
+def health_json(archive: str, now: datetime, health: Mapping[str, Health]) -> dict[str, Any]:
+    """Return the health of every source as one JSON-ready object."""
+    return {
+        "archive": archive,
+        "checked_at": _iso(now),
+        "unhealthy": unhealthy(health),
+        "sources": {name: item.to_json() for name, item in health.items()},
     }
-    status = EXIT_UNHEALTHY if any(h.status == "unhealthy" for h in health.values()) else 0
-    if as_json:
-        text = json.dumps(
-            {
-                "archive": uri,
-                "checked_at": _iso(now),
-                "unhealthy": sorted(n for n, h in health.items() if h.status == "unhealthy"),
-                "sources": {name: item.to_json() for name, item in health.items()},
-            },
-            indent=2,
-        )
-    else:
-        text = format_health(health) or "no sources configured or recorded"
-    return text, status
-
-
-def run(args: argparse.Namespace) -> int:
-    """Handle ``health``: 0 when no source is unhealthy, 1 when one is (or on an error)."""
-    now = parse_time(args.now) if args.now else datetime.now(UTC)
-    if now is None:
-        print(f"wirearchive: health: --now {args.now!r} is not an ISO 8601 time", file=sys.stderr)
-        return 2
-    try:
-        text, status = health_report(args.config, args.archive, now, as_json=args.json)
-    except (ConfigError, StoreError) as err:
-        print(f"wirearchive: health: {err}", file=sys.stderr)
-        return 1
-    print(text)
-    return status
-
-
-def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add the ``health`` command to the CLI's subparsers."""
-    parser = commands.add_parser(
-        "health",
-        help="judge each source against its run history; exit 1 if any is unhealthy",
-    )
-    parser.add_argument("--config", help="sources file (default ./sources.yaml when present)")
-    parser.add_argument("--archive", help="archive URI (default: the config's, else ./archive)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--now", help=argparse.SUPPRESS)  # a fixed 'now' for tests and replays
-    parser.set_defaults(handler=run)

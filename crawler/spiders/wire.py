@@ -17,14 +17,15 @@ from twisted.python.failure import Failure
 from crawler.discovery.feeds import Link, parse_feed
 from crawler.discovery.periods import sitemap_period
 from crawler.discovery.sitemaps import BodyTooLarge, gunzip_bounded, parse_sitemap
-from crawler.downloadermiddlewares.retry import RAW_META_KEY
+from crawler.downloadermiddlewares.capture import RAW_META_KEY
 from crawler.downloadermiddlewares.skip_archived import ARTICLE_META
-from crawler.failures import article_failed, failure_reason, is_transient
+from crawler.failures import article_failed, failure_reason
 from crawler.sources import Config, Source, load_config
-from pipelines.archive.keys import DEFAULT_ARCHIVE
+from pipelines.archive.keys import DEFAULT_ARCHIVE, resolve_archive
 from pipelines.daterange import DateRange, parse_day
-from pipelines.dedup.originals import CrawlState
 from pipelines.items import PUBLISHED_RANGE_META, Page
+from pipelines.outcomes import Counters, is_transient
+from pipelines.runstate import RunState, run_state
 
 # Discovery documents outrank articles so new links are known early in a run.
 DISCOVERY_PRIORITY = 10
@@ -44,10 +45,23 @@ class WireSpider(scrapy.Spider):
 
     name = "wire"
 
-    def __init__(self, source: str | None = None, config: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        source: str | None = None,
+        config: str | None = None,
+        *,
+        helper: bool = False,
+        requeued: int = 0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.source_arg = source
         self.config_arg = config
+        # Distributed mode: a helper (no source lease) discovers nothing and only fetches the
+        # article pages other workers queued in the shared frontier; ``requeued`` counts the
+        # requests of stopped workers queued again before this run.
+        self.helper = helper
+        self.requeued = requeued
         self.config: Config | None = None
         self.sources: tuple[Source, ...] = ()
         self.archive_uri = DEFAULT_ARCHIVE
@@ -68,12 +82,9 @@ class WireSpider(scrapy.Spider):
             if spider.source_arg
             else settings.getlist("WIREARCHIVE_SOURCES")
         )
-        # A helper (distributed mode, no source lease) discovers nothing: it only fetches
-        # the article pages other workers queued in the shared frontier.
-        helper = settings.getbool("WIREARCHIVE_HELPER")
-        spider.sources = () if helper else spider.config.select(names)
-        spider.archive_uri = (
-            settings.get("WIREARCHIVE_ARCHIVE") or spider.config.archive or DEFAULT_ARCHIVE
+        spider.sources = () if spider.helper else spider.config.select(names)
+        spider.archive_uri = resolve_archive(
+            settings.get("WIREARCHIVE_ARCHIVE"), spider.config.archive
         )
         spider.limit = settings.getint("WIREARCHIVE_LIMIT")
         spider.backfill = settings.get("WIREARCHIVE_MODE") == "backfill"
@@ -91,7 +102,7 @@ class WireSpider(scrapy.Spider):
             # backfill --urls: exactly these pages, as the one named source.
             source = self.sources[0]
             for url in self.urls:
-                self._count("discovery/article_links")
+                self.counters.listed(None)
                 yield self._article_request(url, source.name, None, "urls", check_date=False)
             return
         for source in self.sources:
@@ -104,9 +115,15 @@ class WireSpider(scrapy.Spider):
                     yield request
 
     @property
-    def state(self) -> CrawlState:
+    def state(self) -> RunState:
         """The crawl's state: what the archive already holds, validators, pending writes."""
-        return CrawlState.for_crawler(self.crawler)
+        return run_state(self.crawler)
+
+    @property
+    def counters(self) -> Counters:
+        """The crawl's outcome counters."""
+        assert self.crawler.stats is not None
+        return Counters(self.crawler.stats)
 
     def _discovery(
         self, source: Source, urls: Iterable[str], callback: Any
@@ -120,7 +137,7 @@ class WireSpider(scrapy.Spider):
         headers = {}
         # --refresh and backfills must see every listed article: they ask for documents whole.
         if callback != self.parse_listing and not (self.state.refresh or self.backfill):
-            etag, modified = self.state.index.validators(url)
+            etag, modified = self.state.saved_validators(url)
             if etag:
                 headers["If-None-Match"] = etag
             if modified:
@@ -138,13 +155,13 @@ class WireSpider(scrapy.Spider):
 
     def _not_modified(self, response: Response) -> bool:
         if response.status == 304:
-            self._count("discovery/not_modified")
-            self._count(f"source/{response.meta['source']}/not_modified")
+            self.counters.not_modified(response.meta["source"])
             return True
         etag, modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
         # A backfill saves no validators: it skipped out-of-range links a cron run needs.
         if (etag or modified) and not self.backfill:
-            self.state.validators[response.url] = (
+            self.state.remember_validators(
+                response.url,
                 etag.decode("latin-1") if etag else None,
                 modified.decode("latin-1") if modified else None,
             )
@@ -154,28 +171,23 @@ class WireSpider(scrapy.Spider):
         name = response.meta["source"]
         return next(source for source in self.sources if source.name == name)
 
-    def _count(self, key: str, value: int = 1) -> None:
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(key, value)
-
     def _articles(self, response: Response, links: Iterable[Link]) -> Iterator[scrapy.Request]:
         source = self._source(response)
         for link in links:
             if not source.accepts(link.url):
-                self._count("discovery/filtered")
+                self.counters.discovered("filtered")
                 continue
             # Only new URLs count against --limit, or a limited cron run would stall on the
             # same already-archived links forever.
             new = self.state.refresh or self.state.known_url(link.url) is None
             if new and self.limit and self.article_requests >= self.limit:
-                self._count("discovery/over_limit")
+                self.counters.discovered("over_limit")
                 continue
             self.article_requests += new
-            self._count("discovery/article_links")
-            self._count(f"source/{source.name}/links")
+            self.counters.listed(source.name)
             in_range = self.range.contains(link.date)
             if in_range is False:
-                self._count("backfill/out_of_range")
+                self.counters.out_of_range()
                 continue
             yield self._article_request(
                 link.url, source.name, link.date, response.url, check_date=in_range is None
@@ -205,7 +217,7 @@ class WireSpider(scrapy.Spider):
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """Follow the article links of an RSS or Atom feed."""
-        self._count("discovery/feeds")
+        self.counters.discovered("feeds")
         if self._not_modified(response):
             return
         parsed = parse_feed(response.body, response.url)
@@ -214,7 +226,7 @@ class WireSpider(scrapy.Spider):
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         """Follow a sitemap's pages, and recurse into a sitemap index."""
-        self._count("discovery/sitemaps")
+        self.counters.discovered("sitemaps")
         if self._not_modified(response):
             return
         try:
@@ -226,10 +238,10 @@ class WireSpider(scrapy.Spider):
         self._discovery_errors("sitemap", response, parsed.errors)
         if parsed.sitemaps:
             # An index may stay unchanged while its children change: always read it whole.
-            self.state.validators.pop(response.url, None)
+            self.state.forget_validators(response.url)
         for child in parsed.sitemaps:
             if not self._sitemap_in_range(child):
-                self._count("backfill/sitemaps_skipped")
+                self.counters.sitemap_skipped()
                 continue
             yield self._discovery_request(child.url, response.meta["source"], self.parse_sitemap)
         yield from self._articles(response, parsed.pages)
@@ -245,7 +257,7 @@ class WireSpider(scrapy.Spider):
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         """Follow the links of a listing page that the source's allow/deny rules accept."""
-        self._count("discovery/listings")
+        self.counters.discovered("listings")
         if not isinstance(response, TextResponse):
             self._discovery_errors("listing", response, ["not an HTML page"])
             return
@@ -254,14 +266,12 @@ class WireSpider(scrapy.Spider):
 
     def _discovery_errors(self, kind: str, response: Response, errors: Iterable[str]) -> None:
         for error in errors:
-            self._count(f"errors/{kind}")
-            self._count(f"source/{response.meta['source']}/discovery_errors")
+            self.counters.discovery_error(response.meta["source"], kind)
             self.logger.warning("%s %s: %s", kind, response.url, error)
 
     def parse_article(self, response: Response) -> Iterator[Page]:
         """Hand the fetched article page to the pipelines, exactly as it was served."""
-        self._count("pages/fetched")
-        self._count(f"source/{response.meta['source']}/fetched")
+        self.counters.fetched(response.meta["source"])
         body, headers = response.meta.get(RAW_META_KEY, (response.body, response.headers))
         request = response.request
         assert request is not None
@@ -298,19 +308,17 @@ class WireSpider(scrapy.Spider):
         response = getattr(error, "response", None)
         source = request.meta.get("source")
         if response is not None:
-            self._count("pages/fetched")
-            self._count(f"source/{source}/fetched")
-        self._count(f"source/{source}/rejected")
+            self.counters.fetched(source)
         reason = failure_reason(error)
         if isinstance(error, IgnoreRequest) and "robots.txt" in str(error).lower():
             reason = "robots_txt"
         transient = is_transient(reason)
         if transient:
-            self.state.tainted.add(str(request.meta.get("listed_in")))
+            self.state.taint(str(request.meta.get("listed_in")))
         else:
             # Under the URL the listing gave, before redirects: that is what is asked next.
             self.state.reject((request.meta.get("redirect_urls") or [request.url])[0], reason)
-        self._count(f"rejected/{reason}")
+        self.counters.rejected(source, reason)
         self.logger.info("skipped %s: %s", request.url, reason)
         self.crawler.signals.send_catch_log(article_failed, request=request, transient=transient)
 
@@ -321,6 +329,5 @@ class WireSpider(scrapy.Spider):
         if getattr(error, "counted", False):
             return
         reason = failure_reason(error)
-        self._count(f"errors/discovery_{reason}")
-        self._count(f"source/{failure.request.meta.get('source')}/discovery_errors")  # type: ignore[attr-defined]
+        self.counters.discovery_failed(failure.request.meta.get("source"), reason)  # type: ignore[attr-defined]
         self.logger.warning("discovery %s failed: %s", failure.request.url, reason)  # type: ignore[attr-defined]

@@ -13,12 +13,16 @@ from pipelines.items import Article, Duplicate
 DEFAULT_ARCHIVE = "./archive"
 
 
+def resolve_archive(flag: str | None, configured: str | None = None) -> str:
+    """Return the archive URI: the flag, else the config's ``archive:``, else ./archive."""
+    return flag or configured or DEFAULT_ARCHIVE
+
+
 def archive_uri(crawler: Crawler) -> str:
     """Return the archive URI of a crawl: the setting, else the spider's config, else default."""
-    uri = crawler.settings.get("WIREARCHIVE_ARCHIVE")
-    if not uri and crawler.spider is not None:
-        uri = getattr(crawler.spider, "archive_uri", None)
-    return str(uri or DEFAULT_ARCHIVE)
+    spider = crawler.spider
+    configured = getattr(spider, "archive_uri", None) if spider is not None else None
+    return str(resolve_archive(crawler.settings.get("WIREARCHIVE_ARCHIVE"), configured))
 
 
 def archive_date(published: str | None, fetched_at: str) -> date:

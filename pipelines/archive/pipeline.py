@@ -9,14 +9,15 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
-from scrapy.statscollectors import StatsCollector
 
-from pipelines.dedup.originals import CrawlState, duplicate_entry
-from pipelines.items import Article, Duplicate
 from pipelines.archive.keys import article_keys, duplicate_key, encode_json
 from pipelines.archive.spool import Spool
 from pipelines.archive.stores import Store, StoreError
 from pipelines.archive.warc import build_warc
+from pipelines.dedup.originals import duplicate_entry
+from pipelines.items import Article, Duplicate
+from pipelines.outcomes import Counters
+from pipelines.runstate import RunState, run_state
 
 logger = logging.getLogger(__name__)
 
@@ -65,11 +66,11 @@ class ArchivePipeline:
     """
 
     def __init__(
-        self, state: CrawlState, stats: StatsCollector, spool: Spool, threads: int = 16
+        self, state: RunState, counters: Counters, spool: Spool, threads: int = 16
     ) -> None:
         self.state = state
         self.store = state.store
-        self.stats = stats
+        self.counters = counters
         self.spool = spool
         # Writes wait on the network (S3) or the disk (fsync), not the CPU: a bounded pool
         # of its own lets many overlap without starving the other thread work of the crawl.
@@ -79,9 +80,9 @@ class ArchivePipeline:
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
         """Share the crawl's state and its store."""
         assert crawler.stats is not None
-        state = CrawlState.for_crawler(crawler)
+        state = run_state(crawler)
         threads = crawler.settings.getint("WIREARCHIVE_WRITE_THREADS")
-        return cls(state, crawler.stats, Spool.for_store(state.store), threads)
+        return cls(state, Counters(crawler.stats), Spool.for_store(state.store), threads)
 
     def close_spider(self, spider: Any = None) -> None:
         """Wait for the writes in flight, then let the writer threads go."""
@@ -94,8 +95,7 @@ class ArchivePipeline:
             written = await self._write(objects, duplicate_entry(item), item.url, item.source)
             if written is not None:  # None: spooled, indexed when the spool is flushed
                 self.state.record_duplicate(item)
-            self.stats.inc_value(f"dedup/{item.kind}")
-            self.stats.inc_value(f"source/{item.source}/duplicates")
+            self.counters.duplicate(item.source, item.kind)
             return item
         if not isinstance(item, Article):
             return item
@@ -113,8 +113,7 @@ class ArchivePipeline:
         outcome = "stored" if written else "unchanged"
         if item.version > 1 and written:
             outcome = "revised"
-        self.stats.inc_value(f"archive/{outcome}")
-        self.stats.inc_value(f"source/{item.source}/{outcome}")
+        self.counters.archived(item.source, outcome)
         return item
 
     async def _write(
@@ -137,8 +136,7 @@ class ArchivePipeline:
                 await asyncio.to_thread(self.spool.add, objects, entry or {})
             except OSError as spool_err:
                 # Not done, not spooled: nothing is indexed, the next run fetches it again.
-                self.stats.inc_value("archive/failed")
+                self.counters.write_failed()
                 raise NotArchived(f"archive write failed: {err}; spool: {spool_err}") from err
-            self.stats.inc_value("archive/spooled")
-            self.stats.inc_value(f"source/{source}/spooled")
+            self.counters.spooled(source)
             return None

@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from pipelines.extract.pipeline import build_article
-from pipelines.daterange import DateRange
-from pipelines.extract.article import ExtractionRejected
 from pipelines.archive.keys import encode_json
-from pipelines.dedup.fingerprints import exact_fingerprint
-from pipelines.index.sqlite import StateIndex
 from pipelines.archive.stores import KeyNotFound, Store
 from pipelines.archive.warc import read_warc
+from pipelines.daterange import DateRange
+from pipelines.dedup.fingerprints import exact_fingerprint
+from pipelines.extract.article import ExtractionRejected
+from pipelines.extract.pipeline import build_article
+from pipelines.index.base import Index
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def reextract_one(store: Store, key: str) -> tuple[dict[str, Any], dict[str, Any
 
 def reextract(
     store: Store,
-    index: StateIndex,
+    index: Index,
     keys: Iterable[str],
     progress: Callable[[ReextractReport], None] | None = None,
 ) -> ReextractReport:

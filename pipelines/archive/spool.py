@@ -17,35 +17,16 @@ import logging
 import os
 import shutil
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from pipelines.dedup.fingerprints import Signature
-from pipelines.index.sqlite import cache_dir
 from pipelines.archive.stores import Store
+from pipelines.dedup.fingerprints import Signature
+from pipelines.index.base import Index
+from pipelines.index.sync import cache_dir
 
-
-class IndexRecorder(Protocol):
-    """What the spool needs of an index: the SQLite one or the shared Redis one."""
-
-    def record_article(
-        self,
-        *,
-        article_id: str,
-        key: str,
-        content_sha256: str,
-        urls: Iterable[str],
-        fingerprint: str,
-        text: str,
-        version: int = 1,
-        signature: Signature | None = None,
-    ) -> None:
-        """Index an archived article (``signature``: of ``text``, if already made)."""
-
-    def record_urls(self, urls: Iterable[str], article_id: str, kind: str) -> None:
-        """Index URLs that lead to an archived article."""
 
 
 logger = logging.getLogger(__name__)
@@ -123,7 +104,7 @@ class Spool:
         shutil.rmtree(entry.path, ignore_errors=True)
 
 
-def flush_spool(spool: Spool, store: Store, index: IndexRecorder) -> int:
+def flush_spool(spool: Spool, store: Store, index: Index) -> int:
     """Write every spooled entry to the store, then index it; return how many were flushed.
 
     Stops at the first store error (the store is still down): what remains stays spooled.
@@ -139,7 +120,7 @@ def flush_spool(spool: Spool, store: Store, index: IndexRecorder) -> int:
 
 
 def record_index_entry(
-    index: IndexRecorder, entry: dict[str, Any], signature: Signature | None = None
+    index: Index, entry: dict[str, Any], signature: Signature | None = None
 ) -> None:
     """Record an index entry (spooled, or live with its text's signature), now archived."""
     if entry["kind"] == "article":

@@ -14,9 +14,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipelines.dedup.fingerprints import exact_fingerprint
-from pipelines.index.sqlite import StateIndex
 from pipelines.archive.stores import KeyNotFound, Store
+from pipelines.dedup.fingerprints import exact_fingerprint
+from pipelines.index.base import Index
 
 
 @dataclass
@@ -65,7 +65,7 @@ def _read_json(store: Store, key: str, report: VerifyReport) -> dict[str, Any] |
     return record
 
 
-def verify(store: Store, index: StateIndex, *, repair: bool = False) -> VerifyReport:
+def verify(store: Store, index: Index, *, repair: bool = False) -> VerifyReport:
     """Compare the index with the archive's objects; with ``repair``, fix the index."""
     report = VerifyReport(repaired=repair)
     keys = set(store.keys(""))
@@ -99,7 +99,7 @@ def verify(store: Store, index: StateIndex, *, repair: bool = False) -> VerifyRe
     return report
 
 
-def _index_article(index: StateIndex, key: str, record: dict[str, Any]) -> None:
+def _index_article(index: Index, key: str, record: dict[str, Any]) -> None:
     text = str(record.get("text") or "")
     index.record_article(
         article_id=record["id"],

@@ -3,7 +3,7 @@
 A fetched Article is, in this order: a revision or an unchanged re-fetch of itself; a
 ``url`` duplicate (its canonical or final URL belongs to another archived article); an
 ``exact`` duplicate (same normalised text); a ``near`` duplicate (a syndicated copy); or
-an original (see pipelines/dedup/originals.py for the order and the pending originals).
+an original (see pipelines/dedup/decision.py for the order and the pending originals).
 """
 
 from __future__ import annotations
@@ -12,24 +12,24 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
-from scrapy.statscollectors import StatsCollector
 
-from pipelines.dedup.originals import CrawlState
 from pipelines.items import Article, Duplicate
+from pipelines.outcomes import Counters
+from pipelines.runstate import RunState, run_state
 
 
 class DedupPipeline:
     """Classify each Article: original (passed on), or a Duplicate record (passed on)."""
 
-    def __init__(self, state: CrawlState, stats: StatsCollector) -> None:
+    def __init__(self, state: RunState, counters: Counters) -> None:
         self.state = state
-        self.stats = stats
+        self.counters = counters
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
         """Share the crawl's state."""
         assert crawler.stats is not None
-        return cls(CrawlState.for_crawler(crawler), crawler.stats)
+        return cls(run_state(crawler), Counters(crawler.stats))
 
     def process_item(self, item: Any) -> Any:
         """Return the Article (original or revision) or a Duplicate; drop unchanged pages."""
@@ -37,8 +37,7 @@ class DedupPipeline:
             return item
         outcome = self.state.admit(item)
         if outcome == "unchanged":
-            self.stats.inc_value("archive/unchanged")
-            self.stats.inc_value(f"source/{item.source}/unchanged")
+            self.counters.unchanged(item.source)
             raise DropItem(f"{item.url}: already archived, text unchanged")
         if isinstance(outcome, Duplicate):
             return outcome

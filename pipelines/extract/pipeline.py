@@ -14,8 +14,8 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
-from scrapy.statscollectors import StatsCollector
 
+from pipelines.children import die_with_parent
 from pipelines.daterange import DateRange
 from pipelines.extract.article import (
     EXTRACTOR_NAME,
@@ -26,6 +26,7 @@ from pipelines.extract.article import (
 )
 from pipelines.extract.encoding import decode_html
 from pipelines.items import Article, Page
+from pipelines.outcomes import Counters
 from pipelines.urls import article_id, canonicalize_url, same_site
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -94,7 +95,12 @@ def extraction_executor(workers: int) -> Executor:
     if workers <= 0:
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
     # spawn, not fork: the reactor's threads and sockets must not be copied into workers.
-    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=get_context("spawn"),
+        initializer=die_with_parent,  # a kill -9 of the crawl must not leave workers behind
+        initargs=(os.getpid(),),
+    )
 
 
 def warm_up() -> None:
@@ -113,12 +119,12 @@ class ExtractPipeline:
 
     def __init__(
         self,
-        stats: StatsCollector,
+        counters: Counters,
         workers: int = 0,
         languages: dict[str, str] | None = None,
         reject: Callable[[str, str], None] | None = None,
     ) -> None:
-        self.stats = stats
+        self.counters = counters
         self.workers = workers
         self.languages = languages or {}  # source -> the language its articles must be in
         self.reject = reject  # remembers a listed URL's lasting rejection (url, reason)
@@ -134,13 +140,13 @@ class ExtractPipeline:
         config = getattr(crawler.spider, "config", None)
         sources = config.sources if config is not None else getattr(crawler.spider, "sources", ())
         # Here, not at the top: the extraction workers import this module and need no index.
-        from pipelines.dedup.originals import CrawlState  # noqa: PLC0415
+        from pipelines.runstate import run_state  # noqa: PLC0415
 
         return cls(
-            crawler.stats,
+            Counters(crawler.stats),
             default_workers() if workers in (None, "") else int(workers),
             {source.name: source.language for source in sources if source.language},
-            CrawlState.for_crawler(crawler).reject,
+            run_state(crawler).reject,
         )
 
     def open_spider(self, spider: Any = None) -> None:
@@ -163,8 +169,7 @@ class ExtractPipeline:
                 check_published(article, DateRange(*item.published_range))
             return article
         except ExtractionRejected as rejected:
-            self.stats.inc_value(f"rejected/{rejected.reason}")
-            self.stats.inc_value(f"source/{item.source}/rejected")
+            self.counters.rejected(item.source, rejected.reason)
             if self.reject is not None:
                 self.reject(item.requested_url or item.url, rejected.reason)
             raise DropItem(f"{item.url}: {rejected.reason} {rejected}".strip()) from rejected

@@ -1,1 +1,1 @@
-"""The dedup index: SQLite on one machine, Redis for N workers; near-duplicate buckets."""
+"""The dedup index: one Protocol (base.py), SQLite on one machine, Redis for N workers."""

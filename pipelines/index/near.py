@@ -24,9 +24,10 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from pipelines.dedup.fingerprints import Signature, band_keys, compare_many, signature_of
+from pipelines.index.base import NearMatch
+from pipelines.index.packing import pack_id, pack_key, unpack_id, unpack_key
 
 # article_id and key hold TEXT (verbatim) or BLOB (compact): no type affinity.
 SCHEMA = """
@@ -48,51 +49,8 @@ _FIND_SQL = {
 }
 
 
-_KEY_PREFIX = "articles/"
-_KEY_SUFFIX = ".json"
-
-
-def _pack_id(article_id: str) -> str | bytes:
-    """A lowercase hex id as bytes (article ids are 20 hex chars), anything else as is."""
-    try:
-        packed = bytes.fromhex(article_id)
-    except ValueError:
-        return article_id
-    return packed if packed.hex() == article_id else article_id
-
-
-def _unpack_id(stored: str | bytes) -> str:
-    return stored.hex() if isinstance(stored, bytes) else stored
-
-
-def _pack_key(key: str, article_id: str) -> str | bytes:
-    """``articles/{path}/{article_id}{suffix}`` as ``{path}[\\0{suffix}]`` bytes, else as is."""
-    if not article_id or not key.startswith(_KEY_PREFIX) or "\0" in key:
-        return key
-    path, found, suffix = key[len(_KEY_PREFIX) :].rpartition(f"/{article_id}")
-    if not found:
-        return key
-    return (path if suffix == _KEY_SUFFIX else f"{path}\0{suffix}").encode("utf-8")
-
-
-def _unpack_key(stored: str | bytes, article_id: str) -> str:
-    if isinstance(stored, str):
-        return stored
-    path, found, suffix = stored.decode("utf-8").partition("\0")
-    return f"{_KEY_PREFIX}{path}/{article_id}{suffix if found else _KEY_SUFFIX}"
-
-
 def _row(article_id: str, key: str) -> tuple[str | bytes, str | bytes]:
-    return _pack_id(article_id), _pack_key(key, article_id)
-
-
-@dataclass(frozen=True, slots=True)
-class NearMatch:
-    """The indexed article a text is a near-copy of."""
-
-    article_id: str
-    key: str
-    similarity: float
+    return pack_id(article_id), pack_key(key, article_id)
 
 
 class NearIndex:
@@ -128,8 +86,8 @@ class NearIndex:
         if best is None:
             return None
         similarity, stored_id, stored_key = best
-        article_id = _unpack_id(stored_id)
-        return NearMatch(article_id, _unpack_key(stored_key, article_id), similarity)
+        article_id = unpack_id(stored_id)
+        return NearMatch(article_id, unpack_key(stored_key, article_id), similarity)
 
     def __len__(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM near_docs").fetchone()[0])
@@ -174,7 +132,7 @@ class NearIndex:
     def remove(self, article_id: str) -> int:
         """Forget one article (a repair: scans ``near_docs``, as there is no id index)."""
         docs = self.conn.execute(
-            "SELECT id, sig FROM near_docs WHERE article_id = ?", (_pack_id(article_id),)
+            "SELECT id, sig FROM near_docs WHERE article_id = ?", (pack_id(article_id),)
         ).fetchall()
         self.conn.executemany(
             "DELETE FROM near_bands WHERE bucket = ? AND id = ?",

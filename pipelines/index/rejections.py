@@ -5,30 +5,14 @@ otherwise be asked for it every few minutes, forever. Such a page is remembered 
 reason and asked for again after a back-off that doubles with each rejection: a 404 may
 be a story not yet published, a stub may be filled in later, so it is never given up.
 Passing failures (5xx, timeouts, a store that refused the write) are not remembered:
-the next run retries them as before.
+the next run retries them as before. Which reasons are lasting is named with every other
+reason in ``pipelines/outcomes.py``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Reasons that say something about the page rather than about this moment.
-LASTING_REASONS = frozenset(
-    {
-        "http_404",
-        "http_410",
-        "not_html",
-        "too_large",
-        "url_too_long",
-        "no_body",
-        "too_short",
-        "error_page",
-        "paywall",
-        "video_only",
-        "not_article",
-        "wrong_language",
-    }
-)
 MAX_DELAY = 7 * 86400.0  # however often rejected, a page is asked for again within a week
 
 
@@ -39,11 +23,6 @@ class Rejection:
     reason: str
     attempts: int  # rejections in a row
     retry_at: float  # Unix time from which it is asked for again
-
-
-def is_lasting(reason: str) -> bool:
-    """Tell whether a rejection reason is worth remembering."""
-    return reason in LASTING_REASONS
 
 
 def retry_delay(attempts: int, base: float) -> float:

@@ -1,37 +1,25 @@
-"""The crawl state: which URLs and texts are archived, feed validators, the discovery frontier.
+"""The dedup index of one machine in SQLite: archived URLs and texts, validators, rejections.
 
-One SQLite file, embedded. With a local archive it lives inside the archive
-(``_state/index.sqlite3``); with an S3 archive it is a local cache of the object of the
-same key, fetched at the start of a run when the cache is missing or older, and uploaded
-at the end, so a cron job in a fresh container knows what earlier runs archived.
-
-Entries are written only after the archive write they describe succeeded, each in its own
-transaction: a crash or an outage never marks a page as done.
+One embedded file: inside a local archive, else a local cache of the remote archive's copy
+(``sync.py`` fetches and uploads it). Entries are written only after the archive write
+they describe succeeded, each in its own transaction: a crash or an outage never marks a
+page as done.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
-import os
 import sqlite3
-import tempfile
 import time
-import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.archive.stores import KeyNotFound, Store
+from pipelines.archive.stores import Store
 from pipelines.dedup.fingerprints import Signature
-from pipelines.index.near import NearIndex, NearMatch
+from pipelines.index.base import Known, NearMatch, text_hash, url_hash
+from pipelines.index.near import NearIndex
 from pipelines.index.rejections import Rejection
+from pipelines.index.sync import fetch_state, state_path, sync_state
 
-logger = logging.getLogger(__name__)
-
-STATE_KEY = "_state/index.sqlite3"
-GENERATION_KEY = "_state/index.json"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS urls (
     hash BLOB PRIMARY KEY, article_id TEXT NOT NULL, kind TEXT NOT NULL
@@ -54,25 +42,6 @@ CREATE TABLE IF NOT EXISTS rejected (
 """
 
 
-def url_hash(url: str) -> bytes:
-    """Return the 12-byte key of a URL in the index (collisions: ~1 in 10^14 at 1M URLs)."""
-    return hashlib.sha256(url.encode("utf-8")).digest()[:12]
-
-
-def text_hash(fingerprint: str) -> bytes:
-    """Return the index key of an exact-text fingerprint (hex)."""
-    return bytes.fromhex(fingerprint)[:16]
-
-
-@dataclass(frozen=True)
-class Known:
-    """What the index knows of a URL or a text: the article it belongs to."""
-
-    article_id: str
-    key: str
-    kind: str
-
-
 class StateIndex:
     """The SQLite index of one archive. Single-threaded: the reactor thread owns it."""
 
@@ -86,6 +55,10 @@ class StateIndex:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(SCHEMA)
         self.near = NearIndex(self.conn)
+
+    def save(self, store: Store) -> None:
+        """Upload the index beside the archive (S3), or leave it where it is (local)."""
+        sync_state(self, store)
 
     def close(self) -> None:
         """Checkpoint the WAL into the main file and close."""
@@ -293,111 +266,8 @@ class _Transaction:
         self.conn.execute("ROLLBACK" if kind else "COMMIT")
 
 
-def cache_dir() -> Path:
-    """Return where S3 archives keep their local index cache."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "wirearchive"
-
-
-def state_path(store: Store, cache: Path | None = None) -> Path:
-    """Return the local path of an archive's index: inside a local archive, else a cache."""
-    local = store.local_path(STATE_KEY)
-    if local is not None:
-        return local
-    digest = hashlib.sha256(store.uri.encode("utf-8")).hexdigest()[:16]
-    return (cache or cache_dir()) / digest / "index.sqlite3"
-
-
-@dataclass(frozen=True)
-class Generation:
-    """Which copy of an archive's index a file is: the archive's instance, and a counter."""
-
-    instance: str | None
-    number: int
-
-
-def _remote_generation(store: Store) -> Generation | None:
-    try:
-        marker = json.loads(store.get(GENERATION_KEY))
-        return Generation(marker.get("instance"), int(marker["generation"]))
-    except KeyNotFound:
-        return None
-    except (ValueError, KeyError, TypeError, AttributeError):
-        logger.warning(
-            "unreadable %s in %s; treating the archive index as absent", GENERATION_KEY, store.uri
-        )
-        return None
-
-
-def _local_generation(path: Path) -> Generation | None:
-    if not path.exists():
-        return None
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            rows = dict(conn.execute("SELECT name, value FROM meta").fetchall())
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return Generation(None, -1)  # unreadable: replace it
-    return Generation(rows.get("instance"), int(rows.get("generation", 0)))
-
-
-def _stale_cache(local: Generation | None, remote: Generation | None) -> bool:
-    """Tell whether the local cache must give way to the archive's copy (or to nothing)."""
-    if local is None:
-        return False
-    if remote is None:
-        # The archive has no index: a cache that was synced to it once belongs to an archive
-        # that has since been emptied or replaced, so it would claim pages that are gone.
-        return local.instance is not None
-    return local.instance != remote.instance or local.number < remote.number
-
-
 def open_state(store: Store, cache: Path | None = None) -> StateIndex:
     """Open an archive's index, first fetching it from a remote archive when it is newer."""
     path = state_path(store, cache)
-    if store.local_path(STATE_KEY) is None:
-        remote = _remote_generation(store)
-        local = _local_generation(path)
-        if _stale_cache(local, remote):
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-            local = None
-        if remote is not None and local is None:
-            logger.info(
-                "fetching the archive index (generation %d) from %s", remote.number, store.uri
-            )
-            data = store.get(STATE_KEY)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as temp:
-                temp.write(data)
-            Path(temp.name).replace(path)
+    fetch_state(store, path)
     return StateIndex(path)
-
-
-def sync_state(index: StateIndex, store: Store) -> None:
-    """Upload the index of a remote archive (a no-op for a local archive)."""
-    if store.local_path(STATE_KEY) is not None:
-        return
-    remote = _remote_generation(store)
-    instance = index.get_meta("instance") or (remote.instance if remote else None)
-    if not instance:
-        instance = uuid.uuid4().hex
-        index.set_meta("instance", instance)
-    generation = max(remote.number if remote else 0, int(index.get_meta("generation") or 0)) + 1
-    index.set_meta("generation", str(generation))
-    with tempfile.TemporaryDirectory(dir=index.path.parent) as folder:
-        copy = Path(folder) / "upload.sqlite3"
-        index.snapshot(copy)
-        store.put(
-            STATE_KEY, copy.read_bytes(), content_type="application/vnd.sqlite3", overwrite=True
-        )
-    marker = {
-        "instance": instance,
-        "generation": generation,
-        "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    store.put(
-        GENERATION_KEY, json.dumps(marker).encode(), content_type="application/json", overwrite=True
-    )

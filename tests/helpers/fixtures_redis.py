@@ -2,7 +2,7 @@
 
 Import both fixtures in a test module::
 
-    from tests.fixtures_redis import redis_server, redis_url  # noqa: F401
+    from tests.helpers.fixtures_redis import redis_server, redis_url  # noqa: F401
 
 redis-server must be on PATH (CI installs it: ``apt-get install -y redis-server``); a
 missing server fails the tests rather than skipping them.

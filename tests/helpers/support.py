@@ -19,9 +19,10 @@ from xml.sax.saxutils import escape
 
 from crawler.demo.loopback import LoopbackServer, Resource
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-DATA = Path(__file__).resolve().parent / "data"
+TESTS = Path(__file__).resolve().parents[1]
+ROOT = TESTS.parent
+FIXTURES = TESTS / "fixtures"
+DATA = TESTS / "data"
 DEV_SET = DATA / "extraction-dev"
 MULTILINGUAL_SET = DATA / "extraction-multilingual"
 SEEDS = FIXTURES / "seeds"

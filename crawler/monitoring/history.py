@@ -1,0 +1,86 @@
+"""Read the archive's history of run summaries (``runs/*.json``) for health and stats."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pipelines.archive.stores import Store, StoreError, open_store
+
+logger = logging.getLogger(__name__)
+
+# Reading every summary of a years-old archive would be slow on S3: the rules need the last
+# few dozen runs of each source.
+DEFAULT_MAX_RUNS = 500
+# Run ids start with the run's start time, so a key shows its day without a GET.
+_RUN_KEY = re.compile(r"^runs/(\d{8})T\d{6}Z[^/]*\.json$")
+
+
+def parse_time(value: Any) -> datetime | None:
+    """Parse an ISO 8601 time from a summary (UTC when it has no zone), or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def open_archive(uri: str) -> Store:
+    """Open an archive to read, refusing a local folder that does not exist."""
+    store = open_store(uri)
+    root = store.local_path("runs")
+    if root is not None and not root.parent.is_dir():
+        raise StoreError(f"archive folder {root.parent} does not exist")
+    return store
+
+
+def _read_summary(store: Store, key: str) -> Any:
+    try:
+        return json.loads(store.get(key))
+    except (StoreError, ValueError) as err:
+        logger.warning("skipping unreadable run summary %s: %s", key, err)
+        return None
+
+
+def load_history(store: Store, max_runs: int = DEFAULT_MAX_RUNS) -> list[dict[str, Any]]:
+    """Read the newest ``max_runs`` run summaries (``runs/*.json``; run ids sort by start)."""
+    keys = sorted(key for key in store.keys("runs/") if key.endswith(".json"))
+    history: list[dict[str, Any]] = []
+    for key in keys[-max_runs:] if max_runs > 0 else keys:
+        data = _read_summary(store, key)
+        if isinstance(data, dict):
+            history.append(data)
+    return history
+
+
+def runs_since(store: Store, since: date | None) -> list[dict[str, Any]]:
+    """Read the run summaries that started on or after ``since`` (None: all), oldest first."""
+    runs: list[dict[str, Any]] = []
+    for key in sorted(store.keys("runs/")):
+        if not key.endswith(".json"):
+            continue
+        match = _RUN_KEY.match(key)
+        if since and match and match[1] < f"{since:%Y%m%d}":
+            continue
+        run = _read_summary(store, key)
+        started = parse_time(run.get("started_at")) if isinstance(run, dict) else None
+        if started is None or (since and started.date() < since):
+            continue
+        runs.append(run)
+    runs.sort(key=lambda run: str(run.get("started_at")))
+    return runs
+
+
+def sources_in_history(history: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Return every source name the run summaries mention, sorted."""
+    names: set[str] = set()
+    for summary in history:
+        names.update(summary.get("sources") or ())
+        names.update(summary.get("per_source") or {})
+    return sorted(names)
