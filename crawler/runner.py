@@ -18,6 +18,7 @@ import redis
 from scrapy.crawler import AsyncCrawlerProcess, Crawler
 from scrapy.settings import Settings
 
+from crawler import __version__
 from crawler.distributed.frontier import Frontier
 from crawler.distributed.leases import SourceLeases
 from crawler.extensions.summary import RunSummary, format_summary, new_run_id
@@ -79,6 +80,17 @@ def parse_setting(assignment: str) -> tuple[str, Any]:
     return name.strip(), value
 
 
+def identity_settings(config: Config) -> dict[str, str]:
+    """Return the User-Agent settings a config sets once for every run (none: the defaults)."""
+    settings: dict[str, str] = {}
+    if config.contact_url:
+        settings["WIREARCHIVE_CONTACT_URL"] = config.contact_url
+        settings["USER_AGENT"] = f"wirearchive/{__version__} (+{config.contact_url})"
+    if config.user_agent:
+        settings["USER_AGENT"] = config.user_agent
+    return settings
+
+
 def crawl_settings(request: RunRequest, archive: str, run_id: str) -> Settings:
     """Return the Scrapy settings of one crawl."""
     settings = project_settings()
@@ -95,6 +107,7 @@ def crawl_settings(request: RunRequest, archive: str, run_id: str) -> Settings:
             "WIREARCHIVE_REDIS": request.redis or request.config.redis,
             "WIREARCHIVE_WORKER": request.worker or default_worker(),
             "LOG_LEVEL": "INFO" if request.verbose else "WARNING",
+            **identity_settings(request.config),
         },
         priority="cmdline",
     )
