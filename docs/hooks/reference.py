@@ -25,6 +25,7 @@ from mkdocs.structure.files import File, Files
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 KEYS = HERE / "sources_keys.yaml"
+EXAMPLE = ROOT / "docs" / "examples" / "sources.yaml"
 SCHEMAS = ROOT / "docs" / "schemas"
 OBJECTS = {"article": "Article", "duplicate": "Duplicate", "run-summary": "Run summary"}
 HELP_WIDTH = "100"  # argparse wraps usage lines to $COLUMNS: fixed, so builds are identical
@@ -143,6 +144,25 @@ def sources_schema() -> dict[str, Any]:
     return schema
 
 
+def example_table() -> list[str]:
+    """Return the example config's sources as a table; an invalid example stops the build."""
+    from crawler.sources import ConfigError, load_config  # noqa: PLC0415
+
+    try:
+        config = load_config(EXAMPLE)
+    except ConfigError as err:
+        raise PluginError(f"the example config is invalid: {err}") from err
+    lines = ["| source | language | found through | schedule |", "| --- | --- | --- | --- |"]
+    for source in config.sources:
+        kinds = {"feeds": source.feeds, "sitemaps": source.sitemaps, "listings": source.start_urls}
+        found = ", ".join(f"{len(urls)} {kind}" for kind, urls in kinds.items() if urls)
+        lines.append(
+            f"| `{source.name}` | {source.language or 'any'} | {found} "
+            f"| `{source.schedule or '-'}` |"
+        )
+    return lines
+
+
 def sources_page(schema: dict[str, Any]) -> str:
     """Return the sources.yaml reference: one table per level, from the pydantic models."""
     described = yaml.safe_load(KEYS.read_text(encoding="utf-8"))
@@ -175,8 +195,12 @@ def sources_page(schema: dict[str, Any]) -> str:
         "",
         "## Example",
         "",
+        "Validated by `crawler.sources` at every docs build:",
+        "",
+        *example_table(),
+        "",
         "```yaml",
-        (ROOT / "docs" / "examples" / "sources.yaml").read_text(encoding="utf-8").strip(),
+        EXAMPLE.read_text(encoding="utf-8").strip(),
         "```",
         "",
     ]
