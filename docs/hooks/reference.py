@@ -28,7 +28,7 @@ KEYS = HERE / "sources_keys.yaml"
 EXAMPLE = ROOT / "docs" / "examples" / "sources.yaml"
 SCHEMAS = ROOT / "docs" / "schemas"
 OBJECTS = {"article": "Article", "duplicate": "Duplicate", "run-summary": "Run summary"}
-HELP_WIDTH = "100"  # argparse wraps usage lines to $COLUMNS: fixed, so builds are identical
+HELP_WIDTH = "80"  # argparse wraps usage lines to $COLUMNS: fixed, so builds are identical
 
 sys.path.insert(0, str(ROOT))
 
