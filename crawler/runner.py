@@ -14,6 +14,7 @@ import redis
 from scrapy.crawler import AsyncCrawlerProcess, Crawler
 from scrapy.settings import Settings
 
+from crawler import __version__
 from crawler.distributed.helper import shared_archive
 from crawler.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE, RunError
 from crawler.extensions.summary import RunSummary, format_summary, new_run_id
@@ -51,6 +52,17 @@ def project_settings() -> Settings:
     return settings
 
 
+def identity_settings(config: Config) -> dict[str, str]:
+    """Return the User-Agent settings a config sets once for every run (none: the defaults)."""
+    settings: dict[str, str] = {}
+    if config.contact_url:
+        settings["WIREARCHIVE_CONTACT_URL"] = config.contact_url
+        settings["USER_AGENT"] = f"wirearchive/{__version__} (+{config.contact_url})"
+    if config.user_agent:
+        settings["USER_AGENT"] = config.user_agent
+    return settings
+
+
 def crawl_settings(request: RunRequest, archive: str, run_id: str) -> Settings:
     """Return the Scrapy settings of one crawl."""
     settings = project_settings()
@@ -67,6 +79,7 @@ def crawl_settings(request: RunRequest, archive: str, run_id: str) -> Settings:
             "WIREARCHIVE_REDIS": request.redis or request.config.redis,
             "WIREARCHIVE_WORKER": request.worker or default_worker(),
             "LOG_LEVEL": "INFO" if request.verbose else "WARNING",
+            **identity_settings(request.config),
         },
         priority="cmdline",
     )

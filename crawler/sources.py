@@ -70,6 +70,13 @@ def _check_cron(value: str) -> str:
     return value
 
 
+def _check_header_value(value: str) -> str:
+    # A line break would end the header and let the value inject others.
+    if not value.strip() or any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+        raise ValueError(f"{value!r} must be one line of printable text")
+    return value
+
+
 def check_redis_url(value: str) -> str:
     """Return a Redis URL unchanged, or raise ValueError saying what a valid one looks like."""
     parsed = urlsplit(value)
@@ -117,6 +124,8 @@ class _ConfigModel(BaseModel):
     archive: str | None = None
     redis: Annotated[str, AfterValidator(check_redis_url)] | None = None
     allow_private_addresses: StrictBool = False
+    user_agent: Annotated[str, AfterValidator(_check_header_value)] | None = None
+    contact_url: Url | None = None
     sources: tuple[dict[str, Any], ...]
 
 
@@ -150,6 +159,8 @@ class Config:
     archive: str | None = None
     allow_private_addresses: bool = False
     redis: str | None = None  # distributed mode: the Redis the workers share
+    user_agent: str | None = None  # sent as the User-Agent of every request
+    contact_url: str | None = None  # where site operators reach the archive's owner
 
     def source(self, name: str) -> Source:
         """Return the named source, or raise ConfigError listing the declared names."""
@@ -244,7 +255,18 @@ def parse_config(data: Any, path: str) -> Config:
         archive=_resolve_archive(top.archive, Path(path).parent),
         allow_private_addresses=top.allow_private_addresses,
         redis=top.redis,
+        user_agent=top.user_agent,
+        contact_url=top.contact_url,
     )
+
+
+def json_schema() -> dict[str, Any]:
+    """Return the JSON Schema of a sources.yaml: the top level and each source."""
+    schema = _ConfigModel.model_json_schema()
+    source = _SourceModel.model_json_schema()
+    defs = {**schema.pop("$defs", {}), **source.pop("$defs", {}), "Source": source}
+    schema["properties"]["sources"] = {"type": "array", "items": {"$ref": "#/$defs/Source"}}
+    return {**schema, "$defs": defs}
 
 
 def load_config(path: str | Path | None = None) -> Config:

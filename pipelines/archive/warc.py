@@ -81,7 +81,10 @@ def build_warc(page: Page) -> bytes:
     path = target.path or "/"
     if target.query:
         path += "?" + target.query
-    request_headers = StatusAndHeaders(f"GET {path}", page.request_headers, protocol=page.protocol)
+    # A request line is method, path, protocol; warcio puts `protocol` first (a status line).
+    request_headers = StatusAndHeaders(
+        f"GET {path} {page.protocol}", page.request_headers, is_http_request=True
+    )
     request = writer.create_warc_record(
         page.url,
         "request",

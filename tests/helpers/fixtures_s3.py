@@ -136,8 +136,11 @@ def _wait_ready(server: S3Server) -> None:
     )
 
 
-def start_s3_server(base: Path) -> S3Server:
-    """Start a real SeaweedFS (`weed mini`) on 127.0.0.1 with its data under ``base``."""
+def start_s3_server(base: Path, s3_config: Path | None = None) -> S3Server:
+    """Start a real SeaweedFS (`weed mini`) on 127.0.0.1 with its data under ``base``.
+
+    ``s3_config``: an S3 identities file (``-s3.config``) that restricts what each key may do.
+    """
     binary = weed_binary()
     data_dir = base / "data"
     data_dir.mkdir(parents=True)
@@ -159,6 +162,8 @@ def start_s3_server(base: Path) -> S3Server:
         "-s3.port.iceberg=0",
         "-s3.port.lance=0",
     ]
+    if s3_config is not None:
+        command.append(f"-s3.config={s3_config}")
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command,
