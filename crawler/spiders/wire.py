@@ -158,7 +158,9 @@ class WireSpider(scrapy.Spider):
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(key, value)
 
-    def _articles(self, response: Response, links: Iterable[Link]) -> Iterator[scrapy.Request]:
+    def _articles(
+        self, response: Response, links: Iterable[Link], kind: str | None = None
+    ) -> Iterator[scrapy.Request]:
         source = self._source(response)
         for link in links:
             if not source.accepts(link.url):
@@ -178,7 +180,12 @@ class WireSpider(scrapy.Spider):
                 self._count("backfill/out_of_range")
                 continue
             yield self._article_request(
-                link.url, source.name, link.date, response.url, check_date=in_range is None
+                link.url,
+                source.name,
+                link.date,
+                response.url,
+                check_date=in_range is None,
+                listed_kind=kind,
             )
 
     def _article_request(
@@ -189,11 +196,13 @@ class WireSpider(scrapy.Spider):
         listed_in: str,
         *,
         check_date: bool,
+        listed_kind: str | None = None,
     ) -> scrapy.Request:
         meta: dict[str, Any] = {
             "source": source,
             "listed_date": listed_date,
             "listed_in": listed_in,
+            "listed_kind": listed_kind,
             ARTICLE_META: True,
         }
         if check_date and not self.range.open:
@@ -210,7 +219,7 @@ class WireSpider(scrapy.Spider):
             return
         parsed = parse_feed(response.body, response.url)
         self._discovery_errors("feed", response, parsed.errors)
-        yield from self._articles(response, parsed.links)
+        yield from self._articles(response, parsed.links, "feed")
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         """Follow a sitemap's pages, and recurse into a sitemap index."""
@@ -232,7 +241,7 @@ class WireSpider(scrapy.Spider):
                 self._count("backfill/sitemaps_skipped")
                 continue
             yield self._discovery_request(child.url, response.meta["source"], self.parse_sitemap)
-        yield from self._articles(response, parsed.pages)
+        yield from self._articles(response, parsed.pages, "sitemap")
 
     def _sitemap_in_range(self, child: Link) -> bool:
         if self.range.open:
@@ -284,6 +293,7 @@ class WireSpider(scrapy.Spider):
             published_range=response.meta.get(PUBLISHED_RANGE_META),
             listed_date=response.meta.get("listed_date"),
             listed_in=response.meta.get("listed_in"),
+            listed_kind=response.meta.get("listed_kind"),
         )
 
     def on_article_error(self, failure: Failure) -> None:

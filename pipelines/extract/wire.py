@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pipelines.extract.furniture import HANDLE
+
 DATELINE_WINDOW = 300
 
 # Known agencies, keyed by the lower-cased credit as printed. Values are the short names
@@ -184,7 +186,6 @@ def agency_from_byline(authors: list[str]) -> str | None:
     return None
 
 
-_HANDLE = re.compile(r"\(?@\w+\)?")
 # Dates and times a CMS glues to the name: "Jane Doe 42 seconds ago", "Jane Doe, Nov 20, 2019".
 _DATE_TAIL = re.compile(
     r"[\s,|–—-]*(?:\d|\b(?:updated|published|posted|on)\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug"
@@ -209,7 +210,7 @@ def clean_authors(raw: list[str] | tuple[str, ...]) -> tuple[tuple[str, ...], st
     names: list[str] = []
     agency: str | None = None
     for entry in raw:
-        bare = re.sub(r"https?://\S+", " ", _HANDLE.sub(" ", entry))
+        bare = re.sub(r"https?://\S+", " ", HANDLE.sub(" ", entry))
         for piece in _NAME_SPLIT.split(bare):
             part = _DATE_TAIL.sub("", _BYLINE_PREFIX.sub("", piece.strip()))
             part = re.sub(r"\s+", " ", part).strip(" ,.:-–—()")
