@@ -262,3 +262,42 @@ def test_wrong_language_is_rejected(seed: Extraction) -> None:
     with pytest.raises(ExtractionRejected) as caught:
         check_language(seed.language, "ur")
     assert caught.value.reason == "wrong_language"
+
+
+def test_page_served_whole_is_kept_whatever_its_metadata_says() -> None:
+    # A short story served in full: `isAccessibleForFree: false` (and a paywalled part that
+    # is not on the page) is metadata, not evidence that the body was withheld.
+    story = (
+        "FRANKFURT (Reuters) - The central bank kept interest rates unchanged on Thursday, "
+        "as expected, and said it would decide its next move meeting by meeting, with "
+        "inflation close to its target."
+    )
+    assert MIN_UNITS <= len(story.split()) < 60
+    html = (
+        '<html><head><script type="application/ld+json">{"@type": "NewsArticle",'
+        ' "isAccessibleForFree": "False", "hasPart": {"@type": "WebPageElement",'
+        ' "isAccessibleForFree": "False", "cssSelector": ".paywall"}}</script></head>'
+        f"<body><article><h1>Rates unchanged</h1><p>{story}</p></article></body></html>"
+    )
+    assert extract_article(html, "https://example.com/a").text == story
+
+
+JAPANESE_STORY = (
+    "気象庁によると、１３日午後９時１９分ごろ、宮崎県で震度５弱の地震があった。"
+    "震源地は日向灘で、震源の深さは約３６キロ。地震の規模はマグニチュード６・６と推定される。"
+    "高知県と宮崎県で津波を観測した。"
+)
+
+
+def test_a_story_in_a_script_without_spaces_is_long_enough() -> None:
+    # Three words by whitespace, ~90 characters: counted in characters, it is a story.
+    assert len(JAPANESE_STORY.split()) < MIN_UNITS < len(JAPANESE_STORY)
+    html = f"<html lang='ja'><body><article><p>{JAPANESE_STORY}</p></article></body></html>"
+    extraction = extract_article(html, "https://example.jp/a")
+    assert extraction.text == JAPANESE_STORY
+    assert extraction.language == "ja"
+
+
+def test_script_overrides_a_template_language() -> None:
+    html = f"<html lang='en'><body><article><p>{JAPANESE_STORY}</p></article></body></html>"
+    assert extract_article(html, "https://example.jp/a").language == "ja"

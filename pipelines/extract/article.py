@@ -18,7 +18,7 @@ import trafilatura
 from htmldate import find_date
 from lxml import etree
 
-from pipelines.extract.body import drop_teaser_links, extract_text, strip_headline
+from pipelines.extract.body import drop_teaser_links, extract_text
 from pipelines.extract.dates import (
     EARLIEST,
     FUTURE_SLACK,
@@ -182,7 +182,7 @@ def extract_article(
     sitename = page.sitename
     title = strip_site_suffix(page.title, sitename)
     authors, byline_agency = clean_authors(page.authors)
-    text = drop_teaser_links(strip_headline(raw, title), links)
+    text = drop_teaser_links(raw, links)
     text = clean_text(text, title, authors, sitename)
     check_page(tree, title, text, nodes, links)
     check_length(text)

@@ -67,17 +67,6 @@ def extract_text(tree: Any, url: str | None) -> str:
     return text
 
 
-def strip_headline(text: str, title: str | None) -> str:
-    """Drop leading lines that repeat the headline: the archive keeps it in `title`."""
-    if not title:
-        return text.strip()
-    headline = squash(title)
-    lines = text.strip().split("\n")
-    while lines and squash(lines[0]) == headline:
-        lines.pop(0)
-    return "\n".join(lines).strip()
-
-
 def drop_teaser_links(text: str, links: PageLinks) -> str:
     """Drop list items and labelled lines that are the whole text of a link on the page.
 
