@@ -28,15 +28,16 @@ from tests.support import DEV_SET, FIXTURES, MULTILINGUAL_SET, SEEDS
 # language group with enough pages to mean something. A rule fitted to one set that costs
 # another fails here. Reached with extractor +wa3: see pipelines/extract/body.py.
 SET_FLOORS = {
-    "extraction-dev": {"all": 0.970, "en": 0.970},
-    "extraction-multilingual": {
-        "all": 0.955,
-        "en": 0.950,
-        "de": 0.955,
-        "other Latin": 0.955,
-        "CJK": 0.970,
+    "extraction-dev": {"all": 0.970, "en": 0.970},  # reached 0.975
+    "extraction-multilingual": {  # reached 0.963: en 0.958, de 0.963, other Latin 0.965, CJK 0.980
+        "all": 0.958,
+        "en": 0.953,
+        "de": 0.958,
+        "other Latin": 0.960,
+        "CJK": 0.975,
     },
 }
+# "other scripts" has 3 pages: one page's noise, not a floor.
 SET_SECONDS = 60
 
 SEED_URL = (

@@ -153,6 +153,8 @@ def _declared_language(tree: Any, index: dict[MetaKey, list[str]]) -> str | None
     return re.split(r"[-_]", declared.strip())[0].lower() or None
 
 
+# Enough of the story to tell its writing system from.
+LANGUAGE_SAMPLE = 2000
 # Han is written in Japanese as well as Chinese: a page declaring ja with little kana is ja.
 _HAN_LANGUAGES = frozenset({"ja", "zh"})
 
@@ -162,7 +164,7 @@ def settle_language(declared: str | None, text: str) -> str | None:
 
     A template's default "en" over a Japanese story: the script settles it.
     """
-    found = script_language(text)
+    found = script_language(text[:LANGUAGE_SAMPLE])
     if found and found != declared and not (found == "zh" and declared in _HAN_LANGUAGES):
         return found
     return declared

@@ -113,10 +113,21 @@ def extraction_executor(workers: int) -> Executor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
 
 
+# An undated story: every step of extraction runs on it, the date search in the text too
+# (htmldate loads its date parsers on first use).
+WARM_UP_PAGE = (
+    "<html><body><article><h1>Warm up</h1><p>Published on 3 March 2021.</p>"
+    + "".join(
+        f"<p>The council met on day {n} and adjourned until the next week.</p>" for n in range(5)
+    )
+    + "</article></body></html>"
+)
+
+
 def warm_up() -> None:
     """Load the extraction libraries in a worker process (they take a second or two)."""
     with contextlib.suppress(ExtractionRejected):
-        extract_article("<html><body><p>warm up</p></body></html>", "http://localhost/")
+        extract_article(WARM_UP_PAGE, "http://localhost/news/warm-up.html")
 
 
 def default_workers() -> int:
