@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from pipelines.archive.keys import article_keys
 from pipelines.extract.article import ListedDate, extract_article
 from pipelines.extract.dates import (
     Dated,
@@ -15,6 +16,8 @@ from pipelines.extract.dates import (
     parse_date,
     plausible,
 )
+from pipelines.extract.pipeline import build_article
+from pipelines.items import Page
 
 FETCHED = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
@@ -190,3 +193,44 @@ def test_a_date_in_a_script_string_is_not_the_publication_date() -> None:
     head = '<script>var config = {"buildDate": "1970-01-01", "expires": "2099-01-01"};</script>'
     extraction = extract_article(_page(head), "https://example.com/news/budget", fetched_at=FETCHED)
     assert extraction.published_from == "fetched"
+
+
+def _fetched_page(html: str, listed: datetime | None, kind: str | None) -> Page:
+    body = html.encode("utf-8")
+    return Page(
+        source="wire",
+        url="https://example.com/news/budget",
+        status=200,
+        body=body,
+        content=body,
+        request_headers=[],
+        response_headers=[("Content-Type", "text/html; charset=utf-8")],
+        fetched_at=FETCHED,
+        listed_date=listed,
+        listed_in="https://example.com/feed.xml",
+        listed_kind=kind,
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "published", "source"),
+    [
+        ("feed", "2020-02-18T07:00:00+00:00", "feed"),
+        ("sitemap", "2020-02-18T07:00:00+00:00", "sitemap"),
+        (None, "2026-11-25T10:00:00+00:00", "fetched"),  # a date from an unknown kind of list
+    ],
+)
+def test_placeholder_dated_page_is_filed_under_a_four_digit_year(
+    kind: str | None, published: str, source: str
+) -> None:
+    head = (
+        '<script type="application/ld+json">{"@type": "NewsArticle",'
+        ' "datePublished": "0001-01-01T00:00:00Z"}</script>'
+    )
+    page = _fetched_page(_page(head), datetime(2020, 2, 18, 7, 0, tzinfo=UTC), kind)
+    article = build_article(page)
+    record = article.to_record()
+    assert (record["published"], record["published_from"]) == (published, source)
+    json_key, raw_key = article_keys(article)
+    assert json_key.split("/")[2] == published[:4]
+    assert raw_key.split("/")[2] == published[:4]
