@@ -22,7 +22,6 @@ from typing import Final
 EARLIEST: Final = datetime(1995, 1, 1, tzinfo=UTC)
 # A page published in a time zone ahead of the fetcher's, or listed a little early.
 FUTURE_SLACK: Final = timedelta(days=1)
-SOURCES: Final = ("jsonld", "meta", "feed", "sitemap", "text", "fetched")
 MONTHS: Final = 12
 
 # "2024年4月24日 10:30", "2024년 4월 24일": CJK dates, year first.
