@@ -10,6 +10,9 @@ deterministic); negatives are all cross-pairs of distinct articles plus hard neg
 prints precision, recall and false merges at the chosen parameters, a sweep showing why
 they were chosen, and an end-to-end run through NearIndex (LSH recall included).
 
+Part 1b does the same with the CJK (ja/zh/ko) stories of the multilingual set, syndicated
+with character edits, CJK agency datelines and site lines: character shingles there.
+
 Part 2 times NearIndex at 10k, 100k and 1M indexed articles (``--max`` caps the sizes).
 """
 
@@ -40,6 +43,8 @@ from pipelines.index.near import NearIndex
 
 DAY = 86400.0
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "tests/data/extraction-dev"
+MULTILINGUAL_DIR = Path(__file__).resolve().parents[1] / "tests/data/extraction-multilingual"
+CJK_LANGUAGES = ("ja", "zh", "ko")
 
 BYLINES = [
     "By JANE SMITH Associated Press",
@@ -80,6 +85,41 @@ RECIPES: list[tuple[str, ...]] = [
 
 
 @dataclass(frozen=True)
+class Style:
+    """How outlets of one writing system edit wire copy: the lines they add, how they edit."""
+
+    bylines: list[str]
+    datelines: list[str]
+    site_lines: list[str]
+    shared: list[str]
+    per_character: bool = False  # edits replace/insert/delete characters, not words
+
+
+LATIN = Style(BYLINES, DATELINES, SITE_LINES, SHARED_PARAGRAPHS)
+# Real CJK agency datelines and outlet furniture (Xinhua, Kyodo, Yonhap, Jiji; Japanese and
+# Chinese site lines: "related articles", "reproduction prohibited", "editor:").
+CJK = Style(
+    bylines=["（記者 山田太郎）", "記者：王小明", "기자 김민수", "（編集委員 佐藤花子）"],
+    datelines=["新华社北京4月24日电 ", "【ワシントン共同】", "(서울=연합뉴스) ", "【北京時事】"],
+    site_lines=[
+        "関連記事：最新ニュースはこちら",
+        "無断転載・複製を禁じます。",
+        "（责任编辑：李明）",
+        "저작권자 © 연합뉴스 무단 전재-재배포 금지",
+    ],
+    shared=[
+        "本記事の内容は掲載時点のものです。最新の情報は公式サイトでご確認ください。"
+        "ご意見・ご感想は編集部までお寄せください。配信記事の無断転載を禁じます。",
+        "本网站所刊登的新闻、信息和各种专题专栏资料，均为本网站版权所有，未经协议授权，"
+        "禁止下载使用。欢迎关注我们的官方账号，获取最新资讯。",
+        "이 기사는 제휴 언론사의 기사입니다. 기사 내용에 대한 문의는 해당 언론사로 "
+        "연락해 주시기 바랍니다. 무단 전재 및 재배포를 금지합니다.",
+    ],
+    per_character=True,
+)
+
+
+@dataclass(frozen=True)
 class Pair:
     a: str
     b: str
@@ -108,7 +148,32 @@ def edit_words(rng: random.Random, paras: list[str], vocab: list[str], rate: flo
     return [" ".join(p) for p in split]
 
 
-def syndicate(rng: random.Random, body: str, recipe: tuple[str, ...], vocab: list[str]) -> str:
+def edit_characters(
+    rng: random.Random, paras: list[str], vocab: list[str], rate: float
+) -> list[str]:
+    """Replace, insert or delete ~rate of the characters (a CJK word is 1-3 of them)."""
+    chars = [list(p) for p in paras]
+    total = sum(len(p) for p in chars)
+    for _ in range(max(1, round(total * rate))):
+        para = rng.choice([p for p in chars if p])
+        i = rng.randrange(len(para))
+        op = rng.choice(("replace", "insert", "delete"))
+        if op == "replace":
+            para[i] = rng.choice(vocab)
+        elif op == "insert":
+            para.insert(i, rng.choice(vocab))
+        elif len(para) > 1:
+            del para[i]
+    return ["".join(p) for p in chars]
+
+
+def syndicate(
+    rng: random.Random,
+    body: str,
+    recipe: tuple[str, ...],
+    vocab: list[str],
+    style: Style = LATIN,
+) -> str:
     """Return a syndicated copy of ``body`` edited as ``recipe`` says."""
     paras = paragraphs(body)
     if "cut" in recipe:
@@ -117,23 +182,27 @@ def syndicate(rng: random.Random, body: str, recipe: tuple[str, ...], vocab: lis
         cut = max(0, min(rng.choice((1, 2)), len(paras) - 2))
         paras = paras[: len(paras) - cut] if cut else paras
     if "edits" in recipe:
-        paras = edit_words(rng, paras, vocab, 0.03)
+        edit = edit_characters if style.per_character else edit_words
+        paras = edit(rng, paras, vocab, 0.03)
     if "dateline" in recipe:
-        paras[0] = rng.choice(DATELINES) + paras[0]
+        paras[0] = rng.choice(style.datelines) + paras[0]
     if "byline" in recipe:
-        paras.insert(0, rng.choice(BYLINES))
+        paras.insert(0, rng.choice(style.bylines))
     if "site" in recipe:
-        paras.append(rng.choice(SITE_LINES))
+        paras.append(rng.choice(style.site_lines))
     return "\n\n".join(paras)
 
 
-def build_pairs(bodies: list[str], seed: int) -> list[Pair]:
+def build_pairs(bodies: list[str], seed: int, style: Style = LATIN) -> list[Pair]:
     rng = random.Random(seed)  # noqa: S311 - test data, not security
-    vocab = sorted({w for body in bodies for w in body.split() if w.isalpha()})
+    if style.per_character:
+        vocab = sorted({c for body in bodies for c in body if c.isalpha()})
+    else:
+        vocab = sorted({w for body in bodies for w in body.split() if w.isalpha()})
     pairs: list[Pair] = []
     variants: list[list[str]] = []
     for body in bodies:
-        copies = [syndicate(rng, body, recipe, vocab) for recipe in RECIPES]
+        copies = [syndicate(rng, body, recipe, vocab, style) for recipe in RECIPES]
         variants.append(copies)
         for recipe, copy in zip(RECIPES, copies, strict=True):
             pairs.append(Pair(body, copy, True, "variant:" + "+".join(recipe)))
@@ -144,9 +213,9 @@ def build_pairs(bodies: list[str], seed: int) -> list[Pair]:
     n = len(bodies)
     for i, body in enumerate(bodies):
         for step in (1, 2, 3):
-            shared = SHARED_PARAGRAPHS[(i + step) % len(SHARED_PARAGRAPHS)]
+            shared = style.shared[(i + step) % len(style.shared)]
             other = bodies[(i + step) % n]
-            byline = BYLINES[i % len(BYLINES)]
+            byline = style.bylines[i % len(style.bylines)]
             pairs.append(
                 Pair(
                     f"{byline}\n\n{body}\n\n{shared}",
@@ -180,7 +249,7 @@ class Scores:
     smaller: np.ndarray | None = None  # min(|A|, |B|)
 
 
-def exact_scores(pairs: list[Pair], n: int) -> Scores:
+def exact_scores(pairs: list[Pair], n: int, min_words: int = neardup.MIN_WORDS) -> Scores:
     """Jaccard and containment of the true shingle sets (what MinHash estimates)."""
     cache: dict[str, set[tuple[str, ...]] | None] = {}
 
@@ -189,7 +258,7 @@ def exact_scores(pairs: list[Pair], n: int) -> Scores:
             tokens = words(text)
             cache[text] = (
                 {tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
-                if len(tokens) >= neardup.MIN_WORDS
+                if len(tokens) >= min_words
                 else None
             )
         return cache[text]
@@ -226,13 +295,24 @@ def minhash_scores(
     bins: int = neardup.BINS,
     seed: int = neardup.SEED,
     min_words: int = neardup.MIN_WORDS,
+    *,
+    char_n: int = neardup.CHAR_SHINGLE_N,
+    min_chars: int = neardup.MIN_CHARS,
 ) -> Scores:
     """The estimates behind the decision, with signatures made with these parameters."""
     cache: dict[str, Signature | None] = {}
 
     def sig(text: str) -> Signature | None:
         if text not in cache:
-            cache[text] = signature_of(text, n=n, bins=bins, seed=seed, min_words=min_words)
+            cache[text] = signature_of(
+                text,
+                n=n,
+                bins=bins,
+                seed=seed,
+                min_words=min_words,
+                char_n=char_n,
+                min_chars=min_chars,
+            )
         return cache[text]
 
     js, cs, valid = [], [], []
@@ -454,6 +534,47 @@ def end_to_end(bodies: list[str], pairs: list[Pair]) -> None:
     )
 
 
+def cjk_accuracy(folder: Path, seed: int) -> None:
+    """Part 1b: the same labelled pairs built from the CJK stories of the multilingual set."""
+    truth = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
+    bodies = [
+        item["articleBody"]
+        for _, item in sorted(truth.items())
+        if item.get("lang") in CJK_LANGUAGES and len(item["articleBody"]) >= neardup.MIN_CHARS
+    ]
+    pairs = build_pairs(bodies, seed, CJK)
+    positives = sum(p.same for p in pairs)
+    print(
+        f"\n== Part 1b: CJK - {len(pairs)} labelled pairs from {len(bodies)} ja/zh/ko stories "
+        f"({positives} near-duplicate, {len(pairs) - positives} different-story)"
+    )
+    jm, cm, floor = CHOSEN
+    s = minhash_scores(pairs)  # signature_of picks character shingles for these texts
+    predicted = decide(s, jm, cm, floor)
+    precision, recall, fp = prf(s, predicted)
+    print(
+        f"   chosen: character shingles n={neardup.CHAR_SHINGLE_N}, min {neardup.MIN_CHARS} "
+        f"characters, same bins and thresholds: precision={precision:.4f} recall={recall:.4f} "
+        f"false merges={fp}"
+    )
+    print(f"   {'kind':<42} {'pairs':>5} {'short':>5} {'match':>5}")
+    for kind in sorted({p.kind for p in pairs}):
+        mask = np.array([p.kind == kind for p in pairs])
+        print(
+            f"   {kind:<42} {int(mask.sum()):>5} {int((mask & ~s.valid).sum()):>5} "
+            f"{int((predicted & mask).sum()):>5}"
+        )
+    print("   Sweep - character n x min characters (MinHash with SEED; short pairs exact only):")
+    for min_chars in (100, 200, 300, 400):
+        row = []
+        for n in (3, 4, 5, 6):
+            sc = minhash_scores(pairs, char_n=n, min_chars=min_chars)
+            _, r_, f_ = prf(sc, decide(sc, jm, cm, floor))
+            row.append(f"n={n}: R={r_:.3f} FP={f_}")
+        print(f"   min {min_chars:>3} chars: " + "  ".join(row))
+    end_to_end(bodies, pairs)
+
+
 # -- part 2: index cost ------------------------------------------------------------------
 
 
@@ -633,6 +754,7 @@ def cost(sizes: list[int], bodies: list[str], seed: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DIR)
+    parser.add_argument("--cjk-data", type=Path, default=MULTILINGUAL_DIR)
     parser.add_argument("--max", type=int, default=1_000_000, help="largest index size to time")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--seeds", type=int, default=200, help="hash seeds for E[FP], E[R]")
@@ -642,6 +764,7 @@ def main() -> None:
     bodies = [item["articleBody"] for _, item in sorted(truth.items())]
     if not args.skip_accuracy:
         accuracy(bodies, args.seed, args.seeds)
+        cjk_accuracy(args.cjk_data, args.seed)
     sizes = [s for s in (10_000, 100_000, 1_000_000) if s <= args.max]
     cost(sizes, bodies, args.seed)
 

@@ -30,6 +30,7 @@ class Page:
     requested_url: str | None = None  # before redirects, when they happened
     listed_date: datetime | None = None  # from the feed or sitemap that led here
     listed_in: str | None = None  # the feed, sitemap or listing page that led here
+    listed_kind: str | None = None  # "feed" or "sitemap": what gave listed_date
     published_range: tuple[date | None, date | None] | None = None  # backfill, undated pages
 
     def header(self, name: str) -> str | None:
@@ -69,6 +70,8 @@ class Article:
     # The near-duplicate signature of ``text``, made once by ``signature()``: in the
     # extraction worker, off the reactor. A 1-tuple, so "too short to sign" is kept too.
     signed: tuple[Signature | None] | None = field(default=None, repr=False, compare=False)
+    # Where `published` came from: jsonld, meta, feed, sitemap, text or fetched.
+    published_from: str | None = None
 
     def signature(self) -> Signature | None:
         """Return the near-duplicate signature of the text (None: too short to compare)."""
@@ -93,6 +96,7 @@ class Article:
             "text": self.text,
             "authors": list(self.authors),
             "published": self.published,
+            "published_from": self.published_from if self.published else None,
             "modified": self.modified,
             "fetched_at": self.fetched_at,
             "language": self.language,

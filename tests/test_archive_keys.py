@@ -43,3 +43,11 @@ def test_dated_key_shape() -> None:
 )
 def test_is_html(content_type: str | None, content: bytes, expected: bool) -> None:
     assert is_html(content_type, content) is expected
+
+
+@pytest.mark.parametrize(
+    ("day", "year"),
+    [(date(1, 1, 1), "0001"), (date(995, 6, 7), "0995"), (date(9999, 12, 31), "9999")],
+)
+def test_dated_key_year_is_always_four_digits(day: date, year: str) -> None:
+    assert dated_key("articles", "s", day, "a.json") == f"articles/s/{year}/{day:%m/%d}/a.json"

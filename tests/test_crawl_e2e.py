@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
+from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +36,7 @@ ARTICLE_FIELDS = {
     "text",
     "authors",
     "published",
+    "published_from",
     "fetched_at",
     "language",
     "sitename",
@@ -165,6 +169,25 @@ def test_articles_carry_every_contract_field(first_and_second_crawl: dict[str, A
         assert key.rsplit("/", 1)[1] == f"{record['id']}.json"
         assert key.split("/")[1] == "devset"
         assert record["raw_key"] in raw
+
+
+def test_dates_are_plausible_and_say_where_they_came_from(
+    first_and_second_crawl: dict[str, Any],
+) -> None:
+    sources: Counter[str] = Counter()
+    for key, data in first_and_second_crawl["after_first"]["articles"].items():
+        record = json.loads(data)
+        published = datetime.fromisoformat(record["published"])
+        fetched = datetime.fromisoformat(record["fetched_at"])
+        published = published if published.tzinfo else published.replace(tzinfo=UTC)
+        assert datetime(1995, 1, 1, tzinfo=UTC) <= published <= fetched + timedelta(days=1)
+        assert re.fullmatch(r"\d{4}", key.split("/")[2]), key
+        sources[record["published_from"]] += 1
+        if record["published_from"] == "feed":  # the feed lists every page at this time
+            assert published == datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    assert set(sources) <= {"jsonld", "meta", "feed", "text"}
+    assert sources["feed"] > 0  # the spider passed the feed's date on (Page.listed_kind)
+    assert sources["jsonld"] + sources["meta"] > sources["feed"] + sources["text"]
 
 
 def test_raw_record_payload_is_the_served_bytes(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
 from crawler.commands.eval_extraction import add_parser, run, text_diff
+from pipelines.extract.evaluation import language_group
 from tests.helpers.support import DEV_SET
 
 PAGES = 3
@@ -41,12 +43,44 @@ def test_eval_extraction_scores_both_extractors(
     assert run(args) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert lines[0].startswith(f"extract_article: pages={PAGES} P=")
-    assert lines[1].startswith(f"trafilatura.extract (baseline): pages={PAGES} P=")
-    assert all("ms/page" in line for line in lines[:2])
-    assert "F1 difference" in lines[2]
+    assert lines[0] == f"== {dataset.name} =="
+    assert lines[1].startswith(f"extract_article: pages={PAGES} P=")
+    assert lines[2].startswith(f"trafilatura.extract (baseline): pages={PAGES} P=")
+    assert all("ms/page" in line for line in lines[1:3])
+    assert "F1 difference" in lines[3]
+    assert re.search(r"cost ratio \d+\.\d\d \(", lines[3])
+    assert lines[4].split()[:2] == ["group", "pages"]
+    assert lines[5].split()[:2] == ["en", str(PAGES)]  # pages without `lang` are English
     assert "worst 2 pages" in out
     assert sum(line.startswith("F1=") for line in lines) == 2
+
+
+def test_eval_extraction_reports_each_set_named_positionally(
+    dataset: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(_parse(["eval-extraction", str(dataset), str(dataset)])) == 0
+    out = capsys.readouterr().out
+    assert out.count(f"== {dataset.name} ==") == 2
+    assert out.count("cost ratio") == 2
+
+
+@pytest.mark.parametrize(
+    ("lang", "truth", "group"),
+    [
+        ("en", "The council met.", "en"),
+        ("de-CH", "Der Rat tagte.", "de"),
+        ("ja", "政府は発表した。", "CJK"),
+        ("ko", "정부는 발표했다.", "CJK"),
+        ("zh", "新华社北京电", "CJK"),
+        ("cs", "Vláda to oznámila.", "other Latin"),
+        ("vi", "Người đàn ông 63 tuổi đau bụng.", "other Latin"),
+        ("ru", "Правительство заявило об этом.", "other scripts"),
+        ("ar", "أعلنت الحكومة ذلك.", "other scripts"),
+        ("th", "รัฐบาลประกาศ", "other scripts"),
+    ],
+)
+def test_language_groups(lang: str, truth: str, group: str) -> None:
+    assert language_group(lang, truth) == group
 
 
 def test_eval_extraction_rejects_a_folder_without_ground_truth(
@@ -54,6 +88,8 @@ def test_eval_extraction_rejects_a_folder_without_ground_truth(
 ) -> None:
     assert run(_parse(["eval-extraction", "--dataset", str(tmp_path)])) == 2
     assert "ground-truth.json" in capsys.readouterr().err
+    assert run(_parse(["eval-extraction"])) == 2
+    assert "at least one set" in capsys.readouterr().err
 
 
 def test_text_diff_lists_missed_and_extra_sentences() -> None:

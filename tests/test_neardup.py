@@ -10,6 +10,8 @@ from pipelines.dedup.fingerprints import (
     BANDS,
     BINS,
     CODE_BITS,
+    MIN_CHARS,
+    MIN_WORDS,
     band_keys,
     compare,
     compare_many,
@@ -20,6 +22,7 @@ from pipelines.dedup.fingerprints import (
     shingle_count,
     signature_of,
     similarity,
+    words,
 )
 
 STORY = [
@@ -268,3 +271,66 @@ def test_mismatched_signatures_are_rejected() -> None:
     assert sig is not None
     with pytest.raises(ValueError, match="different sizes"):
         similarity(sig, sig[:-4])
+
+
+# Chinese and Japanese: a sentence is one `\w+` "word", so shingles are character runs.
+ZH_STORY = (
+    "新华社北京4月24日电 国家航天局24日表示，我国将于今年下半年发射新一代载人飞船试验船，"
+    "开展多项关键技术验证。航天局有关负责人介绍，试验船将搭载多种科学实验载荷，"
+    "在轨运行期间完成交会对接、再入返回等关键环节的测试。专家认为，这次试验对于后续"
+    "载人登月任务具有重要意义，将为我国深空探测积累宝贵经验。据了解，相关研制单位已经"
+    "完成了地面联合试验，各系统状态良好，发射场区的准备工作也在有序推进之中。负责人还表示，"
+    "我国将继续加强与其他国家在航天领域的交流合作，推动构建更加开放的国际航天合作格局。"
+    "此前，我国已成功实施多次载人航天飞行任务，空间站也已全面建成并转入应用与发展阶段。"
+    "航天员乘组在轨开展了大量空间科学实验和技术试验，取得了一批具有国际影响力的成果。"
+    "业内人士指出，随着商业航天企业快速发展，火箭发射成本有望进一步下降，应用前景广阔。"
+    "多地政府也出台了支持政策，吸引卫星制造、地面设备和数据服务等上下游企业集聚发展。"
+)
+JA_STORY = (
+    "【ワシントン共同】米連邦準備制度理事会は２４日、政策金利を据え置くと発表した。"
+    "声明では物価上昇率が依然として目標を上回っているとして、利下げには慎重な姿勢を示した。"
+    "市場関係者の間では年内の利下げ回数について見方が分かれており、今後の経済指標に注目が"
+    "集まっている。議長は記者会見で、労働市場は底堅さを保っているものの、消費の伸びには"
+    "鈍化の兆しがみられると述べた。一方、住宅市場では高い金利が重荷となり、販売件数の減少が"
+    "続いている。専門家は、景気の減速が鮮明になれば早期の利下げもあり得ると指摘している。"
+    "外国為替市場では発表直後にドルが買われ、円相場は一時１ドル＝１５０円台まで下落した。"
+    "日本政府は為替の動向を注視するとしており、財務省幹部は過度な変動には適切に対応すると述べた。"
+    "東京株式市場では輸出関連株を中心に買いが広がり、日経平均株価は前日比で大きく上昇した。"
+    "市場では、日米の金利差が当面は縮まらないとの見方から、円安基調が続くとの声も聞かれた。"
+)
+
+
+def test_a_syndicated_chinese_copy_is_a_near_duplicate() -> None:
+    copy = ZH_STORY.replace("新华社北京4月24日电 ", "") + "（责任编辑：李明）"
+    a, b = signature_of(ZH_STORY), signature_of(copy)
+    assert a is not None and b is not None
+    assert is_near_duplicate(a, b)
+
+
+def test_a_syndicated_japanese_copy_cut_short_is_a_near_duplicate() -> None:
+    cut = JA_STORY.rsplit("。", 2)[0] + "。"
+    a, b = signature_of(JA_STORY), signature_of(cut)
+    assert a is not None and b is not None
+    assert is_near_duplicate(a, b)
+
+
+def test_different_cjk_stories_are_not_near_duplicates() -> None:
+    a, b = signature_of(ZH_STORY), signature_of(JA_STORY)
+    assert a is not None and b is not None
+    assert not is_near_duplicate(a, b)
+    assert similarity(a, b) < 0.05
+
+
+def test_cjk_text_is_shingled_by_characters() -> None:
+    # Word 3-shingles of this story would be ~12 "words" of whole clauses: too short to sign.
+    assert len(ZH_STORY.split("，")) < MIN_WORDS < len(ZH_STORY)
+    signature = signature_of(ZH_STORY)
+    assert signature is not None
+    assert shingle_count(signature) > 200
+    assert signature_of(ZH_STORY[: MIN_CHARS - 50]) is None
+
+
+def test_latin_words_are_unchanged() -> None:
+    assert words("Flooding along the Danube, café owners said") == [
+        "flooding", "along", "the", "danube", "café", "owners", "said",
+    ]  # fmt: skip

@@ -130,3 +130,47 @@ AUTHORS = [
 @pytest.mark.parametrize(("raw", "names", "agency"), AUTHORS)
 def test_clean_authors(raw: list[str], names: tuple[str, ...], agency: str | None) -> None:
     assert clean_authors(raw) == (names, agency)
+
+
+# Datelines as each agency prints them in its own language (house styles: Xinhua's "电",
+# Kyodo's and Jiji's 【place共同】, Yonhap's (place=연합뉴스), RIA's and TASS's, dpa's, EFE's
+# ".-", ANSA's credit-first form, the Indian agencies' Title-case places).
+LOCAL_FORMS = [
+    ("新华社北京4月24日电 题：促进航天技术更好惠及人民", "北京", "Xinhua"),
+    ("新华社上海4月24日电（记者 张三）上海市", "上海", "Xinhua"),
+    ("中新社北京4月24日电 中国国家航天局", "北京", "CNS"),
+    ("【ワシントン共同】バイデン米大統領は", "ワシントン", "Kyodo"),
+    ("【北京時事】中国外務省の報道官は", "北京", "Jiji"),
+    ("(서울=연합뉴스) 김지헌 기자 = 정부는", "서울", "Yonhap"),
+    ("(연합뉴스) 정부는 24일", None, "Yonhap"),
+    ("МОСКВА, 20 фев - РИА Новости. Россия поддерживает", "МОСКВА", "Sputnik"),
+    ("МОСКВА, 20 февраля. /ТАСС/. Президент России", "МОСКВА", "TASS"),
+    ("(ТАСС) Президент России заявил", None, "TASS"),
+    ("Berlin (dpa) - Die Bundesregierung", "Berlin", "dpa"),
+    ("Frankfurt/Main (dpa) - Der Dax", "Frankfurt/Main", "dpa"),
+    ("PARIS (AFP) - Le gouvernement", "PARIS", "AFP"),
+    ("Paris, 3 mars (AFP) - Le gouvernement", "Paris", "AFP"),
+    ("Madrid, 15 abr (EFE).- El Gobierno", "Madrid", "EFE"),
+    ("(ANSA) - ROMA, 24 APR - Il governo", "ROMA", "ANSA"),
+    ("BEIJING, April 24 (Xinhua) -- China", "BEIJING", "Xinhua"),
+    ("New Delhi, Apr 24 (PTI) The government", "New Delhi", "PTI"),
+    ("Kolkata, Apr 24 (UNI) The state", "Kolkata", "UNI"),
+    ("ISLAMABAD, Apr 24 (APP): The cabinet", "ISLAMABAD", "APP"),
+    ("HANOI, Vietnam (AP) — Vietnam's", "HANOI, Vietnam", "AP"),
+    # A known agency's credit closing the story, when nothing opens it.
+    ("Il governo ha approvato il decreto.\nLo ha detto il ministro. (ANSA).", None, "ANSA"),
+    ("政府は24日、発表した。\n首相は述べた。（共同）", None, "Kyodo"),
+    # Not datelines.
+    ("Die Bundesregierung (dpa) hat am Montag", None, None),
+    ("新华社记者走访了", None, None),
+    ("Officials (Reuters) said nothing", None, None),
+    ("Berlin (Bernd) - ein Name, kein Kürzel", None, None),
+    ("Die Rede endete. (Applaus)", None, None),
+]
+
+
+@pytest.mark.parametrize(("text", "place", "agency"), LOCAL_FORMS)
+def test_datelines_in_the_agencies_own_languages(
+    text: str, place: str | None, agency: str | None
+) -> None:
+    assert find_dateline(text) == Dateline(place, agency)

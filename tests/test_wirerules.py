@@ -24,6 +24,13 @@ STORY_LINES = [
     "The vote is scheduled for 10:30 a.m. on Thursday, the clerk said in a statement.",
     "(Graphic: Global assets in 2019 - here)",
     "Power and Performance",
+    # A live ticker's entry: a clock time and a year, but a sentence, not a timestamp.
+    "7h43 - JO-2024 : les annonces Airbnb en Île-de-France ont doublé en un an",
+    # Table rows of timestamped figures.
+    "2020-08-01 18:00:00+00 │ 400 │ 24",
+    "| 2020-08-01 17:56 | 404 | 0.13 |",
+    # A CJK story line that holds a date.
+    "2025年1月14日、政府は新しい計画を発表し、専門家の意見を聞いた上で実施すると述べた。",
 ]
 
 
@@ -41,6 +48,8 @@ TIMESTAMPS = [
     "sexta-feira, 22 de outubro de 2010 às 20:13",
     "Zuletzt aktualisiert am 22.10.2010 um 20h13",
     "5 min ago",
+    "2025年1月14日 01時28分 (1月14日 01時40分更新)",
+    "2024년 4월 24일 10:30 입력",
 ]
 
 
@@ -79,6 +88,7 @@ FURNITURE = [
     "Follow her on Twitter @AmyKup or on Facebook.",
     "Get the latest updates right in your inbox. Subscribe to NJ.com’s newsletters.",
     "Sign up for our daily newsletter",
+    "Der BR24 Newsletter informiert Sie immer montags bis freitags über das Wichtigste.",
     "Read more: Alibaba poised to launch record-breaking Hong Kong listing",
     "Related: The 15 Weirdest Galaxies in Our Universe",
     "[Related: Salesforce Dreamforce Keynote: AI, Integration]",

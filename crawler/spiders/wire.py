@@ -171,7 +171,9 @@ class WireSpider(scrapy.Spider):
         name = response.meta["source"]
         return next(source for source in self.sources if source.name == name)
 
-    def _articles(self, response: Response, links: Iterable[Link]) -> Iterator[scrapy.Request]:
+    def _articles(
+        self, response: Response, links: Iterable[Link], kind: str | None = None
+    ) -> Iterator[scrapy.Request]:
         source = self._source(response)
         for link in links:
             if not source.accepts(link.url):
@@ -190,7 +192,12 @@ class WireSpider(scrapy.Spider):
                 self.counters.out_of_range()
                 continue
             yield self._article_request(
-                link.url, source.name, link.date, response.url, check_date=in_range is None
+                link.url,
+                source.name,
+                link.date,
+                response.url,
+                check_date=in_range is None,
+                listed_kind=kind,
             )
 
     def _article_request(
@@ -201,11 +208,13 @@ class WireSpider(scrapy.Spider):
         listed_in: str,
         *,
         check_date: bool,
+        listed_kind: str | None = None,
     ) -> scrapy.Request:
         meta: dict[str, Any] = {
             "source": source,
             "listed_date": listed_date,
             "listed_in": listed_in,
+            "listed_kind": listed_kind,
             ARTICLE_META: True,
         }
         if check_date and not self.range.open:
@@ -222,7 +231,7 @@ class WireSpider(scrapy.Spider):
             return
         parsed = parse_feed(response.body, response.url)
         self._discovery_errors("feed", response, parsed.errors)
-        yield from self._articles(response, parsed.links)
+        yield from self._articles(response, parsed.links, "feed")
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         """Follow a sitemap's pages, and recurse into a sitemap index."""
@@ -244,7 +253,7 @@ class WireSpider(scrapy.Spider):
                 self.counters.sitemap_skipped()
                 continue
             yield self._discovery_request(child.url, response.meta["source"], self.parse_sitemap)
-        yield from self._articles(response, parsed.pages)
+        yield from self._articles(response, parsed.pages, "sitemap")
 
     def _sitemap_in_range(self, child: Link) -> bool:
         if self.range.open:
@@ -294,6 +303,7 @@ class WireSpider(scrapy.Spider):
             published_range=response.meta.get(PUBLISHED_RANGE_META),
             listed_date=response.meta.get("listed_date"),
             listed_in=response.meta.get("listed_in"),
+            listed_kind=response.meta.get("listed_kind"),
         )
 
     def on_article_error(self, failure: Failure) -> None:

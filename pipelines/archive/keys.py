@@ -41,8 +41,11 @@ def archive_date(published: str | None, fetched_at: str) -> date:
 
 
 def dated_key(kind: str, source: str, day: date, name: str) -> str:
-    """Return ``{kind}/{source}/{YYYY}/{MM}/{DD}/{name}``, the archive's key shape."""
-    return f"{kind}/{source}/{day:%Y/%m/%d}/{name}"
+    """Return ``{kind}/{source}/{YYYY}/{MM}/{DD}/{name}``, the archive's key shape.
+
+    The year is always four digits: ``%Y`` writes year 1 as "1" on glibc.
+    """
+    return f"{kind}/{source}/{day.year:04d}/{day.month:02d}/{day.day:02d}/{name}"
 
 
 def article_keys(article: Article) -> tuple[str, str]:

@@ -87,4 +87,21 @@ def decode_html(body: bytes, content_type: str | None) -> tuple[str, str]:
             encoding = _normalise(match_b.group(1).decode("ascii", errors="replace"))
     if encoding is None:
         encoding = _detect(body)
+    elif encoding != "utf-8" and _is_utf8(body):
+        # A legacy label on bytes that are valid UTF-8 with multi-byte characters is a
+        # template's or server's default left in place (a GB2312 <meta> over UTF-8
+        # Chinese, Apache's ISO-8859-1 over UTF-8 German): text in a legacy code page
+        # almost never forms valid UTF-8 sequences throughout.
+        encoding = "utf-8"
     return body.decode(encoding, errors="replace"), encoding
+
+
+def _is_utf8(body: bytes) -> bool:
+    """Tell whether the bytes hold non-ASCII characters and all of it is valid UTF-8."""
+    if body.isascii():
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -21,6 +21,7 @@ from pipelines.extract.article import (
     EXTRACTOR_NAME,
     EXTRACTOR_VERSION,
     ExtractionRejected,
+    ListedDate,
     check_language,
     extract_article,
 )
@@ -41,13 +42,26 @@ def is_html(content_type: str | None, content: bytes) -> bool:
     return head.startswith((b"<!doctype html", b"<html")) or b"<body" in head
 
 
+def listed_date(page: Page) -> ListedDate | None:
+    """The feed's or sitemap's date for the page, when the spider said which gave it.
+
+    A listing page gives no date; a sitemap's <lastmod> is as good as a feed's pubDate
+    here (both are bounded by the fetch time like any other candidate).
+    """
+    if page.listed_date is None or page.listed_kind not in ("feed", "sitemap"):
+        return None
+    return ListedDate(page.listed_date, page.listed_kind)
+
+
 def build_article(page: Page) -> Article:
     """Extract an Article from a Page; raise ExtractionRejected when it holds none."""
     content_type = page.header("Content-Type")
     if not is_html(content_type, page.content):
         raise ExtractionRejected("not_html", content_type or "no Content-Type")
     html, _encoding = decode_html(page.content, content_type)
-    extraction = extract_article(html, page.url)
+    extraction = extract_article(
+        html, page.url, fetched_at=page.fetched_at, listed=listed_date(page)
+    )
     declared = extraction.canonical_url
     # A page may only claim a canonical URL on its own site: anything else would let one
     # site overwrite another's article id.
@@ -63,6 +77,7 @@ def build_article(page: Page) -> Article:
         text=extraction.text,
         authors=list(extraction.authors),
         published=extraction.published,
+        published_from=extraction.published_from,
         modified=extraction.modified,
         fetched_at=page.fetched_at.isoformat(timespec="seconds"),
         language=extraction.language,
@@ -80,8 +95,9 @@ def build_article(page: Page) -> Article:
 
 def check_published(article: Article, wanted: DateRange) -> None:
     """Reject an undated listing's page whose own publication date is out of a backfill's range."""
-    if not wanted.contains_iso(article.published):
-        found = article.published or "no publication date"
+    published = None if article.published_from == "fetched" else article.published
+    if not wanted.contains_iso(published):
+        found = published or "no publication date"
         raise ExtractionRejected("out_of_range", f"{found} is outside the backfill range")
 
 
@@ -103,10 +119,21 @@ def extraction_executor(workers: int) -> Executor:
     )
 
 
+# An undated story: every step of extraction runs on it, the date search in the text too
+# (htmldate loads its date parsers on first use).
+WARM_UP_PAGE = (
+    "<html><body><article><h1>Warm up</h1><p>Published on 3 March 2021.</p>"
+    + "".join(
+        f"<p>The council met on day {n} and adjourned until the next week.</p>" for n in range(5)
+    )
+    + "</article></body></html>"
+)
+
+
 def warm_up() -> None:
     """Load the extraction libraries in a worker process (they take a second or two)."""
     with contextlib.suppress(ExtractionRejected):
-        extract_article("<html><body><p>warm up</p></body></html>", "http://localhost/")
+        extract_article(WARM_UP_PAGE, "http://localhost/news/warm-up.html")
 
 
 def default_workers() -> int:

@@ -3,21 +3,22 @@
 The metric (github.com/scrapinghub/article-extraction-benchmark, evaluate.py): split both
 texts into `\\w+` tokens, take every run of n tokens (a "shingle", n = 4), and compare the
 two multisets of shingles. A text shorter than n tokens is one shingle of all its tokens.
+Scripts written without spaces (CJK, Thai) are tokenised per character (see scripts.py),
+as the multilingual set's README asks: `\\w+` would make a whole clause one token.
 """
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections import Counter
 from collections.abc import Iterable
 
-_TOKEN = re.compile(r"\w+")
+from pipelines.extract.scripts import UNIT
 
 
 def shingles(text: str, n: int = 4) -> Counter[tuple[str, ...]]:
     """Return the multiset of n-token shingles of a text."""
-    tokens = _TOKEN.findall(text)
+    tokens = UNIT.findall(text)
     return Counter(tuple(tokens[i : i + n]) for i in range(max(1, len(tokens) - n + 1)) if tokens)
 
 
