@@ -12,6 +12,9 @@ from urllib.parse import urlsplit
 
 from crawler import __version__
 from crawler.commands import eval_extraction as evaluate
+from crawler.commands import export as export_command
+from crawler.commands import index as index_command
+from crawler.commands import serve as serve_command
 from crawler.monitoring import health
 from crawler.monitoring import stats as report
 from crawler.runner import (
@@ -126,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     schedule.add_parser(commands)
     health.add_parser(commands)
     report.add_parser(commands)
+    for command in (serve_command, index_command, export_command):
+        command.add_parser(commands)
     return parser
 
 
@@ -306,6 +311,9 @@ COMMANDS = {
     "cron": schedule.run,
     "health": health.run,
     "stats": report.run,
+    "serve": serve_command.run,
+    "index": index_command.run,
+    "export": export_command.run,
 }
 
 
