@@ -295,9 +295,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
             )
             for name, server in site.servers.items():
                 print(f"demo outlet {name:<16} {server.base_url}/")
-            return run_crawl(RunRequest(config=load_config(config_path), settings=DEMO_SETTINGS))
+            status = run_crawl(RunRequest(config=load_config(config_path), settings=DEMO_SETTINGS))
     finally:
         site.stop()
+    print(f"browse the demo archive: wirearchive serve --archive {Path(DEMO_ARCHIVE).resolve()}")
+    return status
 
 
 COMMANDS = {

@@ -176,7 +176,8 @@ def build_archive(store: Store, beacon: str = "http://192.0.2.1") -> dict[str, S
         source="metroobserver",
         url="https://metroobserver.example/local/script-title.html",
         title="<script>document.title='pwned by a title'</script>Council votes on budget",
-        text="The council voted on the budget. <img src=x onerror=\"document.title='pwned by text'\">"
+        text="The council voted on the budget. "
+        "<img src=x onerror=\"document.title='pwned by text'\">"
         "\n<script>document.title='pwned by text'</script>",
         agency=None,
     )
