@@ -26,7 +26,7 @@ def test_an_s3_archive_is_indexed_in_the_cache_served_and_exported(
     assert "indexed 5 articles and 3 copies" in indexed.stdout
     cache = Path(SESSION_CACHE) / "wirearchive"
     assert search_path(S3Store(uri), cache).is_file()  # kept locally, never in the bucket
-    assert not any(key.startswith("_state/") for key in S3Store(uri).keys())
+    assert not any(key.startswith("_state/") for key in S3Store(uri).keys(""))
 
     with serving(uri, env=s3_env) as server:
         status, body = server.json("/api/search?q=monsoon")
