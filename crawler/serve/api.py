@@ -100,7 +100,11 @@ def api_search(request: Request) -> Response:
     except (BadParameter, SearchError) as err:
         return error(400, str(err))
     return JSONResponse(
-        {"total": results.total, "results": [hit_json(hit) for hit in results.hits]}
+        {
+            "total": results.total,
+            "order": results.order,
+            "results": [hit_json(hit) for hit in results.hits],
+        }
     )
 
 

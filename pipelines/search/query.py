@@ -12,6 +12,9 @@ from pipelines.search.text import HIT_END, HIT_START, Segment, display_form, fts
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 200
 SNIPPET_TOKENS = 32
+# Ranking costs ~4 µs a match (bm25 over every match before the first page): past this
+# many matches, results come most recently archived first, and the page says so.
+RANK_LIMIT = 10_000
 COPY_COUNT = "(SELECT count(*) FROM copies c WHERE c.original = d.id)"
 _COLUMNS = (
     "d.id, d.key, d.title, d.url, d.source, d.day, d.published, d.agency,"
@@ -59,6 +62,7 @@ class Results:
 
     total: int
     hits: list[Hit]
+    order: str = "relevance"  # or "newest": asked for, or too many matches to rank
 
 
 def where(filters: Filters) -> tuple[list[str], list[Any]]:
@@ -133,23 +137,36 @@ def run_search(
     filters = filters or Filters()
     if not words.strip():
         total, rows = _newest(conn, filters, limit, offset)
-        return Results(total, [_hit(row) for row in rows])
+        return Results(total, [_hit(row) for row in rows], "newest")
     query = fts_query(words)
     if query is None:
         return Results(0, [])
     clauses, params = where(filters)
     condition = " AND ".join(["search MATCH ?", *clauses])
     bound = [query, *params]
-    joined = "FROM search JOIN docs d ON d.rowid = search.rowid"
-    order = "search.rowid DESC" if newest_first else "rank"
+    # Without filters the count needs no row of docs: the doclist alone answers it.
+    joined = "FROM search JOIN docs d ON d.rowid = search.rowid" if clauses else "FROM search"
     try:
         total = conn.execute(f"SELECT count(*) {joined} WHERE {condition}", bound).fetchone()[0]
-        rows = conn.execute(
-            f"SELECT {_COLUMNS}, highlight(search, 0, ?, ?),"
-            f" snippet(search, 1, ?, ?, '…', {SNIPPET_TOKENS})"
-            f" {joined} WHERE {condition} ORDER BY {order} LIMIT ? OFFSET ?",
-            [HIT_START, HIT_END, HIT_START, HIT_END, *bound, limit, offset],
+        ranked = not newest_first and total <= RANK_LIMIT
+        order = "rank" if ranked else "search.rowid DESC"
+        # Rank first, then build the page: SQLite would otherwise make a snippet and count
+        # the copies of every match before sorting, not only of the page's rows.
+        page = conn.execute(
+            f"SELECT search.rowid {joined} WHERE {condition} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*bound, limit, offset],
         ).fetchall()
+        rows = [
+            conn.execute(
+                f"SELECT {_COLUMNS}, highlight(search, 0, ?, ?),"  # noqa: S608 - fixed text, values bound
+                f" snippet(search, 1, ?, ?, '…', {SNIPPET_TOKENS})"
+                " FROM search JOIN docs d ON d.rowid = search.rowid"
+                " WHERE search MATCH ? AND search.rowid = ?",
+                [HIT_START, HIT_END, HIT_START, HIT_END, query, rowid],
+            ).fetchone()
+            for (rowid,) in page
+        ]
     except sqlite3.OperationalError as err:
         raise SearchError(f"cannot search for {words!r}: {err}") from err
-    return Results(int(total), [_hit(row) for row in rows])
+    hits = [_hit(row) for row in rows if row is not None]
+    return Results(int(total), hits, "relevance" if ranked else "newest")
