@@ -17,6 +17,7 @@ TOP = 28
 ROW = 24
 BOTTOM = 26
 TICKS = 4
+MIN_SPAN_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -56,12 +57,12 @@ class Timeline:
 def timeline_of(story: Story) -> Timeline:
     """Lay a story out: the original at the left edge, each copy at its delay."""
     dated = [a for a in story.all if a.delay is not None]
-    span = max((a.delay for a in dated if a.delay is not None), default=timedelta(0))
-    span = max(span, timedelta(minutes=1))
+    latest = max((a.delay for a in dated if a.delay is not None), default=timedelta(0))
     smallest = min((a.delay for a in dated if a.delay is not None), default=timedelta(0))
     start = min(smallest, timedelta(0))
     plot = WIDTH - LEFT - RIGHT
-    total = (span - start).total_seconds()
+    # At least a minute wide: a story whose copies all came at once still has an axis.
+    total = max((latest - start).total_seconds(), MIN_SPAN_SECONDS)
 
     def x(delay: timedelta) -> float:
         return round(LEFT + (delay - start).total_seconds() / total * plot, 1)
@@ -79,7 +80,7 @@ def timeline_of(story: Story) -> Timeline:
         if a.delay is not None
     ]
     axis_y = TOP + max(len(marks) - 1, 0) * ROW + ROW / 2
-    moments = [start + (span - start) * (i / TICKS) for i in range(TICKS + 1)]
+    moments = [start + timedelta(seconds=total * i / TICKS) for i in range(TICKS + 1)]
     ticks = [Tick(x(moment), format_delay(moment)) for moment in moments]
     return Timeline(
         width=WIDTH,
