@@ -23,7 +23,7 @@ class Beacon:
     def __init__(self) -> None:
         self.requests: list[str] = []
         self.server = LoopbackServer()
-        for path in ("/style.css", "/script.js", "/pixel.png", "/fetch"):
+        for path in ("/style.css", "/script.js", "/pixel.png", "/fetch", "/refresh"):
             self.server.routes[path] = self.record
 
     def record(self, path: str, headers: Mapping[str, str]) -> Resource:
