@@ -17,7 +17,7 @@ HIGHEST_PORT = 65535
 
 def run(args: argparse.Namespace) -> int:
     """Handle ``serve``: catch the search index up, then serve until interrupted."""
-    if not 0 <= args.port <= HIGHEST_PORT:
+    if not 1 <= args.port <= HIGHEST_PORT:
         print(f"wirearchive: serve: --port {args.port} is not a TCP port", file=sys.stderr)
         return EXIT_USAGE
     try:

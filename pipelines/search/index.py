@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.archive.keys import archive_date
-from pipelines.archive.stores import Store
+from pipelines.archive.stores import Store, StoreError
 from pipelines.index.sqlite import cache_dir
 from pipelines.search.query import COPY_COUNT, DEFAULT_LIMIT, Filters, Results, run_search, where
 from pipelines.search.text import indexed_form
@@ -44,6 +44,10 @@ CREATE TABLE IF NOT EXISTS copies (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS copies_original ON copies (original);
 """
+
+
+class SearchIndexError(StoreError):
+    """The search index file cannot be opened or written; the message says what to check."""
 
 
 @dataclass(frozen=True)
@@ -93,10 +97,16 @@ class SearchIndex:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
         # One connection per thread: the web app answers requests from a thread pool.
         self._local = threading.local()
-        self.conn.executescript(SCHEMA)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as err:
+            raise SearchIndexError(
+                f"cannot open the search index {path}: {err}; check the folder is writable "
+                "(it can be deleted: `wirearchive index` rebuilds it)"
+            ) from err
 
     @classmethod
     def for_store(cls, store: Store, cache: Path | None = None) -> SearchIndex:
