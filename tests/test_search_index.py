@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.archive.stores import LocalStore
-from pipelines.search import Filters, SearchError, SearchIndex, catch_up, search_path
+from pipelines.search import Filters, SearchError, SearchIndex, catch_up, query, search_path
 from tests.archive_builder import Story, build_archive, put_copy
 
 
@@ -119,3 +119,14 @@ def test_agencies_each_source_carries(index: SearchIndex) -> None:
 def test_a_limit_out_of_range_is_refused(index: SearchIndex, limit: int) -> None:
     with pytest.raises(SearchError, match="limit"):
         index.search("flood", limit=limit)
+
+
+def test_past_the_rank_limit_results_come_newest_first(
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert index.search("the").order == "relevance"
+    monkeypatch.setattr(query, "RANK_LIMIT", 1)
+    results = index.search("the")
+    assert results.total > 1
+    assert results.order == "newest"
+    assert results.hits[0].snippet  # still marked
