@@ -272,6 +272,7 @@ def main() -> None:
         print(
             f"indexed {args.articles} articles in {seconds:.0f}s ({args.articles / seconds:.0f}/s)"
         )
+    index.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     size = sum(p.stat().st_size for p in folder.glob("search.sqlite3*"))
     print(f"index size {size / 2**20:.0f} MiB: {size / args.articles:.0f} bytes per article")
     searches = queries(words, args.queries, args.seed)

@@ -27,15 +27,17 @@ SEARCH_KEY = "_state/search.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
-    rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, version INTEGER NOT NULL,
-    key TEXT NOT NULL, source TEXT NOT NULL, day TEXT NOT NULL, url TEXT NOT NULL,
-    published TEXT, fetched_at TEXT, agency TEXT, dateline TEXT, language TEXT,
-    title TEXT NOT NULL, body TEXT NOT NULL
+    rowid INTEGER PRIMARY KEY, source TEXT NOT NULL, day TEXT NOT NULL, agency TEXT,
+    language TEXT, id TEXT NOT NULL UNIQUE, version INTEGER NOT NULL, key TEXT NOT NULL,
+    url TEXT NOT NULL, published TEXT, fetched_at TEXT, dateline TEXT
 );
 CREATE INDEX IF NOT EXISTS docs_day ON docs (day);
 CREATE INDEX IF NOT EXISTS docs_source_day ON docs (source, day);
+CREATE TABLE IF NOT EXISTS texts (
+    rowid INTEGER PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5 (
-    title, body, content='docs', content_rowid='rowid',
+    title, body, content='texts', content_rowid='rowid',
     tokenize='unicode61 remove_diacritics 2'
 );
 CREATE TABLE IF NOT EXISTS copies (
@@ -170,7 +172,9 @@ class SearchIndex:
         article_id = str(record["id"])
         version = int(record.get("version") or 1)
         old = conn.execute(
-            "SELECT rowid, version, title, body FROM docs WHERE id = ?", (article_id,)
+            "SELECT d.rowid, d.version, t.title, t.body FROM docs d JOIN texts t"
+            " ON t.rowid = d.rowid WHERE d.id = ?",
+            (article_id,),
         ).fetchone()
         if old is not None:
             if int(old[1]) > version:
@@ -180,6 +184,7 @@ class SearchIndex:
                 (old[0], old[2], old[3]),
             )
             conn.execute("DELETE FROM docs WHERE rowid = ?", (old[0],))
+            conn.execute("DELETE FROM texts WHERE rowid = ?", (old[0],))
         wire = _mapping(record.get("wire"))
         published = _text(record.get("published"))
         fetched_at = _text(record.get("fetched_at")) or ""
@@ -187,24 +192,25 @@ class SearchIndex:
         title = indexed_form(_text(record.get("title")) or "")
         body = indexed_form(_text(record.get("text")) or "")
         cursor = conn.execute(
-            "INSERT INTO docs (id, version, key, source, day, url, published, fetched_at,"
-            " agency, dateline, language, title, body)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO docs (source, day, agency, language, id, version, key, url,"
+            " published, fetched_at, dateline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
+                str(record.get("source") or ""),
+                day,
+                _text(wire.get("agency")),
+                _text(record.get("language")),
                 article_id,
                 version,
                 key,
-                str(record.get("source") or ""),
-                day,
                 str(record.get("url") or ""),
                 published,
                 fetched_at or None,
-                _text(wire.get("agency")),
                 _text(wire.get("dateline")),
-                _text(record.get("language")),
-                title,
-                body,
             ),
+        )
+        conn.execute(
+            "INSERT INTO texts (rowid, title, body) VALUES (?, ?, ?)",
+            (cursor.lastrowid, title, body),
         )
         conn.execute(
             "INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)",

@@ -17,7 +17,7 @@ SNIPPET_TOKENS = 32
 RANK_LIMIT = 10_000
 COPY_COUNT = "(SELECT count(*) FROM copies c WHERE c.original = d.id)"
 _COLUMNS = (
-    "d.id, d.key, d.title, d.url, d.source, d.day, d.published, d.agency,"
+    "d.id, d.key, t.title, d.url, d.source, d.day, d.published, d.agency,"
     f" d.dateline, d.language, {COPY_COUNT}"
 )
 
@@ -113,7 +113,7 @@ def _newest(
     condition = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     total = conn.execute(f"SELECT count(*) FROM docs d {condition}", params).fetchone()[0]  # noqa: S608 - fixed text, values bound
     rows = conn.execute(
-        f"SELECT {_COLUMNS}, NULL, NULL FROM docs d {condition}"  # noqa: S608 - as above
+        f"SELECT {_COLUMNS}, NULL, NULL FROM docs d JOIN texts t ON t.rowid = d.rowid {condition}"  # noqa: S608 - as above
         " ORDER BY d.day DESC, d.rowid DESC LIMIT ? OFFSET ?",
         [*params, limit, offset],
     ).fetchall()
@@ -149,7 +149,9 @@ def run_search(
     try:
         total = conn.execute(f"SELECT count(*) {joined} WHERE {condition}", bound).fetchone()[0]
         ranked = not newest_first and total <= RANK_LIMIT
-        order = "rank" if ranked else "search.rowid DESC"
+        # FTS5's own "ORDER BY rank" ranks every match before the filters apply; bm25()
+        # in the ORDER BY is computed only for the rows that pass them.
+        order = ("bm25(search)" if clauses else "rank") if ranked else "search.rowid DESC"
         # Rank first, then build the page: SQLite would otherwise make a snippet and count
         # the copies of every match before sorting, not only of the page's rows.
         page = conn.execute(
@@ -161,7 +163,7 @@ def run_search(
                 f"SELECT {_COLUMNS}, highlight(search, 0, ?, ?),"  # noqa: S608 - fixed text, values bound
                 f" snippet(search, 1, ?, ?, '…', {SNIPPET_TOKENS})"
                 " FROM search JOIN docs d ON d.rowid = search.rowid"
-                " WHERE search MATCH ? AND search.rowid = ?",
+                " JOIN texts t ON t.rowid = d.rowid WHERE search MATCH ? AND search.rowid = ?",
                 [HIT_START, HIT_END, HIT_START, HIT_END, query, rowid],
             ).fetchone()
             for (rowid,) in page
