@@ -21,7 +21,7 @@ from pipelines.archive.keys import archive_date
 from pipelines.archive.stores import Store, StoreError
 from pipelines.index.sqlite import cache_dir
 from pipelines.search.query import COPY_COUNT, DEFAULT_LIMIT, Filters, Results, run_search, where
-from pipelines.search.text import indexed_form
+from pipelines.search.text import indexed_form, meta_form
 
 SEARCH_KEY = "_state/search.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
@@ -34,10 +34,10 @@ CREATE TABLE IF NOT EXISTS docs (
 CREATE INDEX IF NOT EXISTS docs_day ON docs (day);
 CREATE INDEX IF NOT EXISTS docs_source_day ON docs (source, day);
 CREATE TABLE IF NOT EXISTS texts (
-    rowid INTEGER PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL
+    rowid INTEGER PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL, meta TEXT NOT NULL
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5 (
-    title, body, content='texts', content_rowid='rowid',
+    title, body, meta, content='texts', content_rowid='rowid',
     tokenize='unicode61 remove_diacritics 2'
 );
 CREATE TABLE IF NOT EXISTS copies (
@@ -104,6 +104,10 @@ class SearchIndex:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.conn.executescript(SCHEMA)
+            # Headline words weigh double; the hidden filter column never counts.
+            self.conn.execute(
+                "INSERT INTO search (search, rank) VALUES ('rank', 'bm25(2.0, 1.0, 0.0)')"
+            )
         except (OSError, sqlite3.Error) as err:
             raise SearchIndexError(
                 f"cannot open the search index {path}: {err}; check the folder is writable "
@@ -172,7 +176,7 @@ class SearchIndex:
         article_id = str(record["id"])
         version = int(record.get("version") or 1)
         old = conn.execute(
-            "SELECT d.rowid, d.version, t.title, t.body FROM docs d JOIN texts t"
+            "SELECT d.rowid, d.version, t.title, t.body, t.meta FROM docs d JOIN texts t"
             " ON t.rowid = d.rowid WHERE d.id = ?",
             (article_id,),
         ).fetchone()
@@ -180,8 +184,9 @@ class SearchIndex:
             if int(old[1]) > version:
                 return 0
             conn.execute(
-                "INSERT INTO search (search, rowid, title, body) VALUES ('delete', ?, ?, ?)",
-                (old[0], old[2], old[3]),
+                "INSERT INTO search (search, rowid, title, body, meta)"
+                " VALUES ('delete', ?, ?, ?, ?)",
+                (old[0], old[2], old[3], old[4]),
             )
             conn.execute("DELETE FROM docs WHERE rowid = ?", (old[0],))
             conn.execute("DELETE FROM texts WHERE rowid = ?", (old[0],))
@@ -191,14 +196,17 @@ class SearchIndex:
         day = archive_date(published, fetched_at).isoformat()
         title = indexed_form(_text(record.get("title")) or "")
         body = indexed_form(_text(record.get("text")) or "")
+        source = str(record.get("source") or "")
+        agency = _text(wire.get("agency"))
+        language = _text(record.get("language"))
         cursor = conn.execute(
             "INSERT INTO docs (source, day, agency, language, id, version, key, url,"
             " published, fetched_at, dateline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                str(record.get("source") or ""),
+                source,
                 day,
-                _text(wire.get("agency")),
-                _text(record.get("language")),
+                agency,
+                language,
                 article_id,
                 version,
                 key,
@@ -208,14 +216,12 @@ class SearchIndex:
                 _text(wire.get("dateline")),
             ),
         )
-        conn.execute(
-            "INSERT INTO texts (rowid, title, body) VALUES (?, ?, ?)",
-            (cursor.lastrowid, title, body),
-        )
-        conn.execute(
-            "INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)",
-            (cursor.lastrowid, title, body),
-        )
+        meta = meta_form(source, agency, language, date.fromisoformat(day))
+        for table in ("texts", "search"):
+            conn.execute(
+                f"INSERT INTO {table} (rowid, title, body, meta) VALUES (?, ?, ?, ?)",  # noqa: S608 - fixed names
+                (cursor.lastrowid, title, body, meta),
+            )
         return 1
 
     def add_duplicates(self, items: Iterable[tuple[str, Mapping[str, Any]]]) -> int:

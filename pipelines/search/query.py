@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from pipelines.search.text import HIT_END, HIT_START, Segment, display_form, fts_query, segments
+from pipelines.search.text import (
+    HIT_END,
+    HIT_START,
+    Segment,
+    display_form,
+    fts_query,
+    meta_query,
+    segments,
+)
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 200
@@ -141,9 +149,14 @@ def run_search(
     query = fts_query(words)
     if query is None:
         return Results(0, [])
-    clauses, params = where(filters)
+    meta = meta_query(
+        filters.sources, filters.agency, filters.language, filters.since, filters.until
+    )
+    match = f"{{title body}} : ({query})" + (f" AND {meta}" if meta else "")
+    # Source, agency, language and months are FTS terms; only exact days need the docs row.
+    clauses, params = where(Filters(since=filters.since, until=filters.until))
     condition = " AND ".join(["search MATCH ?", *clauses])
-    bound = [query, *params]
+    bound = [match, *params]
     # Without filters the count needs no row of docs: the doclist alone answers it.
     joined = "FROM search JOIN docs d ON d.rowid = search.rowid" if clauses else "FROM search"
     try:
@@ -151,7 +164,11 @@ def run_search(
         ranked = not newest_first and total <= RANK_LIMIT
         # FTS5's own "ORDER BY rank" ranks every match before the filters apply; bm25()
         # in the ORDER BY is computed only for the rows that pass them.
-        order = ("bm25(search)" if clauses else "rank") if ranked else "search.rowid DESC"
+        order = (
+            ("bm25(search, 2.0, 1.0, 0.0)" if clauses else "rank")
+            if ranked
+            else "search.rowid DESC"
+        )
         # Rank first, then build the page: SQLite would otherwise make a snippet and count
         # the copies of every match before sorting, not only of the page's rows.
         page = conn.execute(
@@ -164,7 +181,7 @@ def run_search(
                 f" snippet(search, 1, ?, ?, '…', {SNIPPET_TOKENS})"
                 " FROM search JOIN docs d ON d.rowid = search.rowid"
                 " JOIN texts t ON t.rowid = d.rowid WHERE search MATCH ? AND search.rowid = ?",
-                [HIT_START, HIT_END, HIT_START, HIT_END, query, rowid],
+                [HIT_START, HIT_END, HIT_START, HIT_END, match, rowid],
             ).fetchone()
             for (rowid,) in page
         ]

@@ -10,7 +10,9 @@ matches exactly the substring. Removing the separator gives back the original te
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 # U+2063 INVISIBLE SEPARATOR: a format character, so unicode61 treats it as a separator.
 SEPARATOR = "\u2063"
@@ -95,3 +97,60 @@ def fts_query(words: str) -> str | None:
     for term in excluded:
         query = f"({query}) NOT {term}"
     return query
+
+
+# Filters are searched as terms of a hidden column: an FTS5 intersection of doclists is far
+# cheaper than looking up the metadata of every match. Values are hex so any name is one token.
+MAX_MONTH_TERMS = 36
+
+
+def _tag(kind: str, value: str) -> str:
+    return kind + value.lower().encode("utf-8").hex()
+
+
+def _month(day: date) -> str:
+    return f"m{day:%Y%m}"
+
+
+def meta_form(source: str, agency: str | None, language: str | None, day: date) -> str:
+    """Return the hidden column's text of an article: its source, agency, language, month."""
+    parts = [_tag("s", source), _month(day)]
+    if agency:
+        parts.append(_tag("a", agency))
+    if language:
+        parts.append(_tag("l", language))
+    return " ".join(parts)
+
+
+def meta_query(
+    sources: Sequence[str],
+    agency: str | None,
+    language: str | None,
+    since: date | None,
+    until: date | None,
+) -> str | None:
+    """Return the FTS5 terms (on the hidden column) that the filters imply, or None.
+
+    A day range becomes its months, when bounded on both sides and not too long; the
+    exact days are then checked on the few rows left.
+    """
+    terms: list[str] = []
+    if sources:
+        terms.append("(" + " OR ".join(f'"{_tag("s", s)}"' for s in sources) + ")")
+    if agency:
+        terms.append(f'"{_tag("a", agency)}"')
+    if language:
+        terms.append(f'"{_tag("l", language)}"')
+    if since and until and since <= until:
+        months = list(
+            dict.fromkeys(
+                _month(since + timedelta(days=n)) for n in range(0, (until - since).days + 1, 28)
+            )
+        )
+        months.append(_month(until))
+        months = list(dict.fromkeys(months))
+        if len(months) <= MAX_MONTH_TERMS:
+            terms.append("(" + " OR ".join(f'"{m}"' for m in months) + ")")
+    if not terms:
+        return None
+    return "meta : (" + " AND ".join(terms) + ")"
