@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Sequence
 
@@ -27,10 +28,20 @@ def open_reader(store: Store, sources: Sequence[Source] | None = None) -> Archiv
     return reader
 
 
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 def serve(reader: ArchiveReader, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
     """Serve the app until interrupted (SIGINT or SIGTERM)."""
     shown = f"[{host}]" if ":" in host else host
     print(f"serving {reader.store.uri} at http://{shown}:{port}/ (Ctrl-C stops)", flush=True)
+    if not _loopback(host):
+        # The app has no login: anyone who reaches the address reads the whole archive.
+        print(f"warning: {host} is not a loopback address; the archive is open to the network")
     config = uvicorn.Config(
         build_app(reader), host=host, port=port, log_level="warning", server_header=False
     )
