@@ -298,7 +298,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
             status = run_crawl(RunRequest(config=load_config(config_path), settings=DEMO_SETTINGS))
     finally:
         site.stop()
-    print(f"browse the demo archive: wirearchive serve --archive {Path(DEMO_ARCHIVE).resolve()}")
+    # As the user ran it (`make demo` runs .venv/bin/wirearchive), so it can be pasted.
+    program = sys.argv[0] if Path(sys.argv[0]).name == "wirearchive" else "python -m crawler"
+    print(f"browse the demo archive: {program} serve --archive {Path(DEMO_ARCHIVE).resolve()}")
     return status
 
 
