@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
@@ -24,6 +24,15 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Shown on the article page as they are; every other field goes to the metadata table.
 BODY_FIELDS = ("title", "text")
 
+WEB_SCHEMES = ("http", "https")
+
+
+def web_link(url: object) -> str:
+    """Return a URL fit for a link: http(s) only (never ``javascript:``), else ``#``."""
+    text = str(url or "")
+    return text if urlsplit(text.strip()).scheme.lower() in WEB_SCHEMES else "#"
+
+
 # Autoescape everything, whatever the template's name: titles, text and URLs are from the web.
 _environment = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -32,6 +41,7 @@ _environment = Environment(
     lstrip_blocks=True,
 )
 _environment.filters["urlencode_pairs"] = urlencode
+_environment.filters["web_link"] = web_link
 templates = Jinja2Templates(env=_environment)
 
 
