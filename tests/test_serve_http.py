@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.archive.stores import LocalStore
-from tests.archive_builder import Story, build_archive
+from tests.archive_builder import Story, build_archive, put_article
 from tests.serve_support import Served, serving
 
 
@@ -22,7 +23,7 @@ def stories(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, S
 
 @pytest.fixture(scope="module")
 def server(stories: tuple[Path, dict[str, Story]]) -> Iterator[Served]:
-    with serving(str(stories[0])) as served:
+    with serving(str(stories[0]), env={"WIREARCHIVE_CATCH_UP_INTERVAL": "0.5"}) as served:
         yield served
 
 
@@ -139,3 +140,22 @@ def test_the_app_is_read_only(server: Served) -> None:
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(request, timeout=5)
     assert caught.value.code == 405
+
+
+def test_articles_archived_while_it_serves_become_searchable(
+    server: Served, stories: tuple[Path, dict[str, Story]]
+) -> None:
+    assert server.json("/api/search?q=latecomer")[1]["total"] == 0
+    late = put_article(
+        LocalStore(stories[0]),
+        source="latewire",
+        url="https://latewire.example/latecomer.html",
+        title="Latecomer story",
+        text="Archived by a run while the app was serving.",
+    )
+    deadline = time.monotonic() + 20
+    found: list[str] = []
+    while not found and time.monotonic() < deadline:
+        time.sleep(0.2)
+        found = [r["id"] for r in server.json("/api/search?q=latecomer")[1]["results"]]
+    assert found == [late.id]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
+import threading
 from collections.abc import Sequence
 
 import uvicorn
@@ -11,13 +13,18 @@ import uvicorn
 from crawler.serve.app import build_app
 from crawler.serve.reader import ArchiveReader
 from crawler.sources import Source
-from pipelines.archive.stores import Store
+from pipelines.archive.stores import Store, StoreError
 from pipelines.search import SearchIndex
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
+# While it serves, the app catches the index up this often: runs keep adding articles (on
+# S3, from other machines whose index it never sees). Listing a large archive has a cost,
+# so not more often; the environment variable of the same name may change it.
+CATCH_UP_INTERVAL_SECONDS = 300.0
+CATCH_UP_ENV = "WIREARCHIVE_CATCH_UP_INTERVAL"
 
 
 def open_reader(store: Store, sources: Sequence[Source] | None = None) -> ArchiveReader:
@@ -45,4 +52,26 @@ def serve(reader: ArchiveReader, host: str = DEFAULT_HOST, port: int = DEFAULT_P
     config = uvicorn.Config(
         build_app(reader), host=host, port=port, log_level="warning", server_header=False
     )
-    uvicorn.Server(config).run()
+    stop = threading.Event()
+    interval = float(os.environ.get(CATCH_UP_ENV) or CATCH_UP_INTERVAL_SECONDS)
+    watcher = threading.Thread(
+        target=keep_up, args=(reader, interval, stop), name="catch-up", daemon=True
+    )
+    watcher.start()
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        stop.set()
+
+
+def keep_up(reader: ArchiveReader, interval: float, stop: threading.Event) -> None:
+    """Catch the index up every ``interval`` seconds until ``stop`` is set."""
+    while not stop.wait(interval):
+        try:
+            report = reader.catch_up()
+        except StoreError as err:
+            # The archive may be briefly unreachable: the pages still answer from the index.
+            logger.warning("catching the search index up failed: %s", err)
+            continue
+        if report.articles or report.copies:
+            print(f"search index: {report.describe()}", flush=True)
