@@ -101,5 +101,8 @@ class ArchiveReader:
             return None
         declared = page.header("Content-Type") or ""
         media = declared.split(";")[0].strip().lower()
+        if not media and page.content.lstrip()[:1] == b"<":
+            # Served without a type, as old sites do: browsers took it for HTML then too.
+            declared, media = "text/html", "text/html"
         content_type = declared if media in HTML_TYPES else "text/plain; charset=utf-8"
         return RawPage(page.content, content_type)
