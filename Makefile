@@ -31,14 +31,17 @@ typecheck: $(STAMP)
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
-# What the tests need from Debian: redis-server (the Redis tests) and systemd-analyze (the
-# systemd timer tests), installed when missing and we are root. Without them, as another
+# What the tests need from Debian: redis-server (the Redis tests), systemd-analyze (the
+# systemd timer tests) and chromium (the web app's browser tests), installed when missing
+# and we are root. Without them, as another
 # user, those tests fail and say what to install: they never skip.
 services:
 	@command -v redis-server >/dev/null || [ "$$(id -u)" != 0 ] || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 	@command -v systemd-analyze >/dev/null || [ "$$(id -u)" != 0 ] || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null; }
+	@command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 pytest: $(STAMP) services
 	$(BIN)/pytest

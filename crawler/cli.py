@@ -12,8 +12,11 @@ from crawler.commands import (
     cron,
     demo,
     eval_extraction,
+    export,
     health,
+    index,
     reextract,
+    serve,
     sources,
     stats,
     verify,
@@ -34,6 +37,9 @@ COMMANDS = (
     cron,
     health,
     stats,
+    serve,
+    index,
+    export,
 )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.helpers.fixtures_s3"]
+pytest_plugins = ["tests.helpers.fixtures_s3", "tests.helpers.fixtures_browser"]
 
 # Every process the tests start inherits this variable (children, grandchildren, extraction
 # workers of a crawl in a subprocess), so the session can find the ones that outlived it

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from pathlib import Path
 
@@ -41,6 +42,10 @@ def run(args: argparse.Namespace) -> int:
             config_path.write_text(site.sources_yaml(str(archive)), encoding="utf-8")
             for name, server in site.servers.items():
                 print(f"demo outlet {name:<16} {server.base_url}/")
-            return run_crawl(RunRequest(config=load_config(config_path), settings=DEMO_SETTINGS))
+            status = run_crawl(RunRequest(config=load_config(config_path), settings=DEMO_SETTINGS))
     finally:
         site.stop()
+    # As the user ran it (`make demo` runs .venv/bin/wirearchive), so it can be pasted.
+    program = sys.argv[0] if Path(sys.argv[0]).name == "wirearchive" else "python -m crawler"
+    print(f"browse the demo archive: {program} serve --archive {archive}")
+    return status

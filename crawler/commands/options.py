@@ -9,7 +9,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.exits import EXIT_USAGE, RunError
-from crawler.sources import DEFAULT_CONFIG, Config, check_redis_url, load_config
+from crawler.sources import DEFAULT_CONFIG, Config, Source, check_redis_url, load_config
+from pipelines.archive.keys import resolve_archive
 from pipelines.daterange import DateRange, DateRangeError, parse_day
 
 
@@ -125,3 +126,14 @@ def optional_config(path: str | None) -> Config | None:
     if path is None and Path(DEFAULT_CONFIG).is_file():
         path = DEFAULT_CONFIG
     return load_config(path) if path is not None else None
+
+
+def sources_and_archive(
+    config_path: str | None, archive_flag: str | None
+) -> tuple[list[Source] | None, str]:
+    """Return the optional config's sources (None without one) and the archive URI."""
+    config = optional_config(config_path)
+    configured = config.archive if config is not None else None
+    return (list(config.sources) if config is not None else None), resolve_archive(
+        archive_flag, configured
+    )

@@ -1,0 +1,1 @@
+"""``wirearchive serve``: the read-only web app and JSON API over an archive."""
