@@ -200,6 +200,21 @@ def test_short_wire_bulletin_is_kept() -> None:
     assert (extraction.wire_dateline, extraction.wire_agency) == ("WASHINGTON", "AP")
 
 
+@pytest.mark.parametrize("control", ["\x00", "\x01", "\x08", "\x0b", "\x1b", "\x7f"])
+def test_a_stray_control_character_costs_nothing_after_it(control: str) -> None:
+    """libxml2 ends a document at a NUL: a stray one must not cut the story short."""
+    bulletin = (
+        "WASHINGTON (AP) — The Senate has confirmed the president's nominee to lead the "
+        "Federal Reserve, giving her a second four-year term at the head of the central bank "
+        "as it weighs further interest rate cuts, officials said."
+    )
+    extraction = extract_article(
+        _page(f"<p>A stray{control} byte.</p><p>{bulletin}</p>"), "https://example.com/a"
+    )
+    assert bulletin in extraction.text
+    assert control not in extraction.text
+
+
 @pytest.mark.parametrize("folder", [DEV_SET, MULTILINGUAL_SET], ids=lambda f: f.name)
 def test_labelled_set_regression(folder: Path) -> None:
     pages = load_dataset(folder)

@@ -25,7 +25,7 @@ from crawler.downloadermiddlewares.address_guard import (
     blocked_reason,
     literal_address,
 )
-from tests.helpers.support import archive_objects, crawl, rss
+from tests.helpers.support import archive_objects, crawl, dev_pages, rss
 
 
 @pytest.mark.parametrize(
@@ -247,11 +247,7 @@ def test_redirects_into_forbidden_addresses_are_refused_and_not_connected(
     # metadata endpoint is denied, so each redirect there must be refused.
     site = LoopbackServer(host="127.0.0.5")
     targets = hostile_targets(traps.port)
-    page = (
-        "<html><head><title>Fine</title></head><body><article><h1>Fine</h1>"
-        + "<p>The harbour reopened after the storm, officials said on Monday. " * 40
-        + "</p></article></body></html>"
-    ).encode()
+    page = next(iter(dev_pages().values()))  # a real article: archived, counted nowhere else
     with site.running():
         site.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", "text/plain")
         site.routes["/fine.html"] = Resource(page, "text/html")

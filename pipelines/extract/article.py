@@ -9,6 +9,7 @@ page's own metadata, the listing, the text and the fetch time, in that order (da
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -123,10 +124,16 @@ def _html_parser() -> Any:
 _PARSER = _html_parser()
 
 
+# C0 controls but tab, newline, form feed and carriage return: libxml2 ends the document at a
+# NUL byte, so a page with one stray NUL would lose everything after it.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
 def _parse(html: str) -> Any:
     """Parse the page once; None when it is no HTML at all."""
+    clean = _CONTROLS.sub("", html)
     try:
-        tree = lxml.html.document_fromstring(html.encode("utf-8", "surrogatepass"), parser=_PARSER)
+        tree = lxml.html.document_fromstring(clean.encode("utf-8", "surrogatepass"), parser=_PARSER)
     except (etree.ParserError, ValueError):
         return None
     return tree if len(tree) else None
