@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.archive.stores import LocalStore
+from pipelines.archive.stores import LocalStore, open_store
 from pipelines.search import Filters, SearchError, SearchIndex, catch_up, query, search_path
 from tests.helpers.archive_builder import Story, build_archive, put_copy
+from tests.helpers.support import archive_objects, crawl, load_json, news_site
 
 
 @pytest.fixture
@@ -130,3 +131,21 @@ def test_past_the_rank_limit_results_come_newest_first(
     assert results.total > 1
     assert results.order == "newest"
     assert results.hits[0].snippet  # still marked
+
+
+def test_a_crawl_makes_its_articles_searchable_without_a_catch_up(tmp_path: Path) -> None:
+    """Each run updates the search index as it writes; `serve` and `index` only catch up."""
+    with news_site(3).running() as server:
+        result, summary, archive = crawl(
+            tmp_path, [{"name": "wire", "feeds": [server.url("/feed.xml")]}]
+        )
+    assert result.status == 0, result.stderr
+    assert summary["articles_archived"] == 3
+    index = SearchIndex.for_store(open_store(str(archive)))
+    try:
+        assert len(index) == 3
+        titles = [load_json(path)["title"] for path in archive_objects(archive, "articles")]
+        word = next(w for w in titles[0].split() if len(w) > 5 and w.isalpha())
+        assert index.search(word).total >= 1
+    finally:
+        index.close()

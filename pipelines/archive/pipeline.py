@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -18,6 +20,7 @@ from pipelines.dedup.originals import duplicate_entry
 from pipelines.items import Article, Duplicate
 from pipelines.outcomes import Counters
 from pipelines.runstate import RunState, run_state
+from pipelines.search.index import SearchIndex, SearchIndexError
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +69,12 @@ class ArchivePipeline:
     """
 
     def __init__(
-        self, state: RunState, counters: Counters, spool: Spool, threads: int = 16
+        self,
+        state: RunState,
+        counters: Counters,
+        spool: Spool,
+        threads: int = 16,
+        search: SearchIndex | None = None,
     ) -> None:
         self.state = state
         self.store = state.store
@@ -75,6 +83,10 @@ class ArchivePipeline:
         # Writes wait on the network (S3) or the disk (fsync), not the CPU: a bounded pool
         # of its own lets many overlap without starving the other thread work of the crawl.
         self.writers = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="archive")
+        # The search index learns each object once it is written, on one thread of its own
+        # (one SQLite connection); `serve` and `wirearchive index` catch up on anything missed.
+        self.search = search
+        self.search_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -82,11 +94,32 @@ class ArchivePipeline:
         assert crawler.stats is not None
         state = run_state(crawler)
         threads = crawler.settings.getint("WIREARCHIVE_WRITE_THREADS")
-        return cls(state, Counters(crawler.stats), Spool.for_store(state.store), threads)
+        try:
+            search: SearchIndex | None = SearchIndex.for_store(state.store)
+        except SearchIndexError as err:
+            logger.warning("%s; the archive is written, search catches up later", err)
+            search = None
+        return cls(state, Counters(crawler.stats), Spool.for_store(state.store), threads, search)
 
     def close_spider(self, spider: Any = None) -> None:
         """Wait for the writes in flight, then let the writer threads go."""
         self.writers.shutdown(wait=True)
+        if self.search is not None:
+            self.search_writer.submit(self.search.close).result()
+        self.search_writer.shutdown(wait=True)
+
+    async def _searchable(
+        self,
+        add: Callable[[Iterable[tuple[str, Mapping[str, Any]]]], int],
+        key: str,
+        record: Mapping[str, Any],
+    ) -> None:
+        """Add a written object to the search index; a failure only delays its search."""
+        try:
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self.search_writer, add, [(key, record)])
+        except (sqlite3.Error, SearchIndexError) as err:
+            logger.warning("search index: %s not added (%s); `wirearchive index` adds it", key, err)
 
     async def process_item(self, item: Any) -> Any:
         """Write off the reactor; count the outcome; index only what was written."""
@@ -95,6 +128,10 @@ class ArchivePipeline:
             written = await self._write(objects, duplicate_entry(item), item.url, item.source)
             if written is not None:  # None: spooled, indexed when the spool is flushed
                 self.state.record_duplicate(item)
+                if self.search is not None:
+                    await self._searchable(
+                        self.search.add_duplicates, objects[-1][0], item.to_record()
+                    )
             self.counters.duplicate(item.source, item.kind)
             return item
         if not isinstance(item, Article):
@@ -110,6 +147,8 @@ class ArchivePipeline:
             self.state.release(item)
             raise DropItem(f"{item.url}: spooled, the archive is unavailable")
         self.state.commit(item, key)
+        if self.search is not None:
+            await self._searchable(self.search.add_articles, key, item.to_record())
         outcome = "stored" if written else "unchanged"
         if item.version > 1 and written:
             outcome = "revised"

@@ -13,7 +13,7 @@ from pipelines.archive.stores import Store
 from pipelines.archive.warc import build_warc
 from pipelines.items import Page
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "serve"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "serve"
 BASE_TIME = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
 

@@ -22,7 +22,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 HOW_TO_GET_CHROMIUM = (
     "the browser tests need Debian's chromium at /usr/bin/chromium: run `make services` as "
     "root, or `apt-get install -y chromium`"
