@@ -33,6 +33,12 @@ def add_crawl_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="extraction processes (default: one per core; 0: one thread in the crawl process)",
     )
+    parser.add_argument(
+        "--max-time",
+        type=float,
+        metavar="SECONDS",
+        help="once the run has lasted this long, stop gracefully as on SIGTERM",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
 
 
@@ -64,6 +70,10 @@ def setting_overrides(args: argparse.Namespace) -> dict[str, Any]:
         if args.workers < 0:
             raise RunError("--workers must be 0 or more", EXIT_USAGE)
         settings["WIREARCHIVE_WORKERS"] = args.workers
+    if args.max_time is not None:
+        if args.max_time <= 0:
+            raise RunError("--max-time must be more than 0 seconds", EXIT_USAGE)
+        settings["WIREARCHIVE_MAX_TIME"] = args.max_time
     return settings
 
 
