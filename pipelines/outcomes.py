@@ -39,6 +39,9 @@ FRONTIER_UNREACHABLE = "frontier_unreachable"
 FRONTIER = "frontier/"  # + queued, popped, deferred, given_back, requeued, helper...
 SOURCE = "source/"  # + name/outcome
 
+BAD_SCHEME = "bad_scheme"  # the reason a non-http(s) URL is dropped under
+PROXY_REFUSED = "proxy_refused"  # the reason a request through an unallowed proxy is dropped
+
 # Scrapy's own counters that the summary and the progress line read.
 RETRIES = "retry/count"
 URL_TOO_LONG_FILTERED = "urllength/request_ignored_count"
@@ -78,6 +81,8 @@ REASONS: dict[str, Reason] = {
         Reason("too_many_redirects", "more than REDIRECT_MAX_TIMES redirects"),
         Reason("robots_txt", "robots.txt forbids it"),
         Reason("blocked_address", "the host is a non-public address"),
+        Reason("bad_scheme", "not an http(s) URL (file:, ftp:, data:...): never requested"),
+        Reason("proxy_refused", "a proxy was configured but not allowed (WIREARCHIVE_ALLOW_PROXY)"),
         Reason("ignored", "a middleware dropped the request"),
         # Extraction (pipelines/extract/).
         Reason("not_html", "not an HTML page", lasting=True),

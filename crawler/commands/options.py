@@ -6,11 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from crawler.exits import EXIT_USAGE, RunError
 from crawler.sources import DEFAULT_CONFIG, Config, check_redis_url, load_config
 from pipelines.daterange import DateRange, DateRangeError, parse_day
+from pipelines.urls import is_web_url
 
 
 def add_crawl_options(parser: argparse.ArgumentParser) -> None:
@@ -118,8 +118,7 @@ def read_urls(name: str) -> list[str]:
         url = line.strip()
         if not url or url.startswith("#"):
             continue
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        if not is_web_url(url):
             raise RunError(
                 f"--urls {name} line {number}: {url!r} is not an http(s) URL", EXIT_USAGE
             )

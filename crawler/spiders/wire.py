@@ -24,8 +24,9 @@ from crawler.sources import Config, Source, load_config
 from pipelines.archive.keys import DEFAULT_ARCHIVE, resolve_archive
 from pipelines.daterange import DateRange, parse_day
 from pipelines.items import PUBLISHED_RANGE_META, Page
-from pipelines.outcomes import Counters, is_transient
+from pipelines.outcomes import BAD_SCHEME, Counters, is_transient
 from pipelines.runstate import RunState, run_state
+from pipelines.urls import is_web_url
 
 # Discovery documents outrank articles so new links are known early in a run.
 DISCOVERY_PRIORITY = 10
@@ -176,6 +177,11 @@ class WireSpider(scrapy.Spider):
     ) -> Iterator[scrapy.Request]:
         source = self._source(response)
         for link in links:
+            if not is_web_url(link.url):
+                # file:, ftp:, data:... never become requests, whatever allow says.
+                self.counters.rejected(source.name, BAD_SCHEME)
+                self.logger.info("skipped %s: %s", link.url[:200], BAD_SCHEME)
+                continue
             if not source.accepts(link.url):
                 self.counters.discovered("filtered")
                 continue
