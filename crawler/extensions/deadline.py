@@ -27,7 +27,7 @@ class Deadline:
         """Read WIREARCHIVE_MAX_TIME; 0 (the default) sets no deadline."""
         seconds = crawler.settings.getfloat("WIREARCHIVE_MAX_TIME")
         if seconds <= 0:
-            raise NotConfigured("WIREARCHIVE_MAX_TIME is 0: no deadline")
+            raise NotConfigured  # the default: no message, so Scrapy logs no warning
         extension = cls(crawler, seconds)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
