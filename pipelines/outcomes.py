@@ -265,8 +265,8 @@ def rejected_counts(stats: Mapping[str, Any]) -> dict[str, int]:
 
 
 def rejected_total(stats: Mapping[str, Any]) -> int:
-    """Return how many pages our components rejected (Scrapy's filters not included)."""
-    return sum(prefixed(stats, REJECTED).values())
+    """Return how many pages were rejected: the sum of ``rejected_counts``, as the summary."""
+    return sum(rejected_counts(stats).values())
 
 
 def duplicate_counts(stats: Mapping[str, Any]) -> dict[str, int]:

@@ -70,6 +70,7 @@ def build_summary(
         "error_details": error_details,
         "unchanged": outcomes.value(stats, outcomes.UNCHANGED),
         "skipped": outcomes.value(stats, outcomes.SKIPPED),
+        "listed_again": outcomes.value(stats, outcomes.ALIASES),
         "retry_later": outcomes.value(stats, outcomes.RETRY_LATER),
         "spooled": spooled,
         "revised": outcomes.value(stats, outcomes.REVISED),
@@ -113,6 +114,10 @@ def format_summary(summary: Mapping[str, Any], summary_key: str | None = None) -
         ),
         ("archive", summary["archive"]),
     ]
+    if summary.get("listed_again"):
+        rows.insert(
+            4, ("listed again", f"{summary['listed_again']} (another form of a URL of this run)")
+        )
     if summary.get("retry_later"):
         rows.insert(4, ("rejected before", f"{summary['retry_later']} not asked again yet"))
     if "frontier" in summary:
