@@ -21,6 +21,7 @@ WIREARCHIVE_RUN_ID = None
 WIREARCHIVE_SUMMARY_PATH = None
 WIREARCHIVE_RETRY_BACKOFF_BASE = 1.0
 WIREARCHIVE_RETRY_MAX_DELAY = 60.0
+WIREARCHIVE_LOCK_LEASE = 180.0  # seconds of the archive run lock's lease, renewed every third
 WIREARCHIVE_MAX_TIME = 0.0  # --max-time: seconds after which a run stops as on SIGTERM; 0: none
 WIREARCHIVE_LIMIT = 0  # maximum article pages requested per run; 0: no limit
 WIREARCHIVE_PROGRESS_INTERVAL = 10.0  # seconds between progress lines
@@ -100,6 +101,7 @@ EXTENSIONS = {
     "crawler.extensions.summary.RunSummary": 500,
     "crawler.extensions.progress.Progress": 510,
     "crawler.extensions.deadline.Deadline": 520,
+    "crawler.extensions.lockwatch.LockWatch": 530,
 }
 
 LOG_LEVEL = "INFO"

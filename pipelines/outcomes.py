@@ -27,6 +27,7 @@ UNCHANGED = "archive/unchanged"
 REVISED = "archive/revised"
 SPOOLED = "archive/spooled"
 WRITE_FAILED = "archive/failed"
+LOCK_LOST_REFUSED = "archive/refused_lock_lost"  # not written: the run lock was lost
 INCREMENTAL = "incremental/"  # + skipped, retry_later
 SKIPPED = "incremental/skipped"
 RETRY_LATER = "incremental/retry_later"
@@ -171,6 +172,10 @@ class Counters:
     def spooled(self, source: str | None) -> None:
         """Count a page kept in the local spool while the archive is unavailable."""
         self.archived(source, "spooled")
+
+    def refused_lock_lost(self) -> None:
+        """Count a write refused because the run lost its lock (the page is not done)."""
+        self._inc(LOCK_LOST_REFUSED)
 
     def write_failed(self) -> None:
         """Count an archive write that neither succeeded nor was spooled."""

@@ -124,6 +124,9 @@ class SkipArchivedMiddleware:
             canonical_url=canonical,
             urls=(url,),
         )
+        if self.state.may_write() is not None:
+            self.counters.refused_lock_lost()
+            return
         try:
             await asyncio.to_thread(write_duplicate, self.state.store, duplicate)
         except StoreError as err:

@@ -45,6 +45,9 @@ def build_summary(
     failed_writes = outcomes.value(stats, outcomes.WRITE_FAILED)
     if failed_writes:
         error_details["archive_write"] = failed_writes
+    refused = outcomes.value(stats, outcomes.LOCK_LOST_REFUSED)
+    if refused:
+        error_details["archive_refused_lock_lost"] = refused
     spooled = outcomes.value(stats, outcomes.SPOOLED)
     if spooled:
         error_details["archive_spooled"] = spooled
