@@ -1,10 +1,12 @@
 """The run summary is built from crawl stats."""
 
+import io
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
-from crawler.extensions.progress import progress_line
+from crawler.extensions.progress import Progress, progress_line
 from crawler.extensions.summary import build_summary, format_summary, new_run_id
 
 START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -127,3 +129,16 @@ def test_progress_and_summary_count_the_same_rejections(stats: dict[str, int]) -
     assert f"{sum(built['rejected'].values())} rejected" in line
     assert f"{built['pages_fetched']} pages fetched" in line
     assert f"{built['skipped']} already archived" in line
+
+
+def test_progress_ends_with_a_line_that_agrees_with_the_summary() -> None:
+    stats = {"pages/fetched": 3, "rejected/http_404": 1}
+    crawler = SimpleNamespace(stats=SimpleNamespace(get_stats=lambda: stats))
+    out = io.StringIO()
+    progress = Progress(crawler, 3600.0, out)  # type: ignore[arg-type]
+    progress.task.start(3600.0, now=False)  # no periodic line would come before the end
+    stats["rejected/video_only"] = 1  # counted after the last periodic line
+    progress.spider_closed(None, "finished")  # type: ignore[arg-type]
+    assert out.getvalue().startswith("progress: 3 pages fetched, ")
+    assert "2 rejected" in out.getvalue()
+    assert not progress.task.running
