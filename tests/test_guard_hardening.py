@@ -249,8 +249,13 @@ def test_redirects_into_forbidden_addresses_are_refused_and_not_connected(
     targets = hostile_targets(traps.port)
     page = (
         "<html><head><title>Fine</title></head><body><article><h1>Fine</h1>"
-        + "<p>The harbour reopened after the storm, officials said on Monday. " * 40
-        + "</p></article></body></html>"
+        # Distinct sentences: one sentence repeated 40 times is not an article's text.
+        + "".join(
+            f"<p>The harbour's berth {n} reopened after the storm, officials said on Monday, "
+            f"and {n * 3} ships waited in the bay for the pilots to guide them in.</p>"
+            for n in range(40)
+        )
+        + "</article></body></html>"
     ).encode()
     with site.running():
         site.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", "text/plain")

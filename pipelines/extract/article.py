@@ -9,6 +9,7 @@ page's own metadata, the listing, the text and the fetch time, in that order (da
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -123,8 +124,14 @@ def _html_parser() -> Any:
 _PARSER = _html_parser()
 
 
+# C0 control characters other than tab, newline, carriage return and form feed: never text,
+# and one ESC (0x1b) in a paragraph made libxml2's HTML parser drop the article's body.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
 def _parse(html: str) -> Any:
     """Parse the page once; None when it is no HTML at all."""
+    html = _CONTROLS.sub("", html)
     try:
         tree = lxml.html.document_fromstring(html.encode("utf-8", "surrogatepass"), parser=_PARSER)
     except (etree.ParserError, ValueError):
