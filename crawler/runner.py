@@ -20,8 +20,9 @@ from crawler.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE, RunErro
 from crawler.extensions.summary import RunSummary, format_summary, new_run_id
 from crawler.sources import Config, ConfigError
 from crawler.spiders.wire import WireSpider
+from pipelines.archive import tenure
 from pipelines.archive.keys import resolve_archive
-from pipelines.archive.lock import LockHeld, LockLost, RunLock
+from pipelines.archive.lock import DEFAULT_LEASE_SECONDS, LockHeld, LockLost, RunLock
 from pipelines.archive.spool import Spool, flush_spool
 from pipelines.archive.stores import LocalStore, Store, StoreError, open_store
 from pipelines.dedup.originals import default_worker
@@ -88,7 +89,12 @@ def crawl_settings(request: RunRequest, archive: str, run_id: str) -> Settings:
 
 
 @contextmanager
-def locked_archive(archive: str, run_id: str, redis_url: str | None = None) -> Iterator[Store]:
+def locked_archive(
+    archive: str,
+    run_id: str,
+    redis_url: str | None = None,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+) -> Iterator[Store]:
     """Check the archive, hold its run lock (renewed meanwhile), and have its index ready.
 
     ``redis_url``: the index is the shared one in that Redis (verify, reextract), not SQLite.
@@ -98,7 +104,7 @@ def locked_archive(archive: str, run_id: str, redis_url: str | None = None) -> I
         store.check()
     except StoreError as err:
         raise RunError(f"archive {archive} is unusable: {err}") from err
-    lock = RunLock(store, run_id)
+    lock = RunLock(store, run_id, lease_seconds=lease_seconds)
     try:
         lock.acquire()
     except LockHeld as err:
@@ -119,11 +125,22 @@ def locked_archive(archive: str, run_id: str, redis_url: str | None = None) -> I
                 index.close()
         except (StoreError, OSError, sqlite3.Error, redis.RedisError) as err:
             raise RunError(f"cannot open the index of archive {archive}: {err}") from err
-        with LeaseKeeper(lock):
+        tenure.hold(run_id, lock.lease_seconds)
+        with LeaseKeeper(lock, run_id):
             yield store
     finally:
+        lost = tenure.lost(run_id)
+        tenure.release(run_id)
         try:
-            lock.release()
+            if lost is None:
+                lock.release()
+            else:
+                # Another run may hold the archive now: leave its lock alone (release() only
+                # deletes through a takeover claim, but there is nothing of ours to delete).
+                print(
+                    f"wirearchive: run {run_id} stopped: the run lock was lost, {lost}",
+                    file=sys.stderr,
+                )
         except StoreError as err:
             print(f"wirearchive: could not release the lock of {archive}: {err}", file=sys.stderr)
 
@@ -177,7 +194,8 @@ def run_crawl(request: RunRequest) -> int:
                     requeued=shared.requeued,
                 )
     else:
-        with locked_archive(archive, run_id):
+        lease = settings.getfloat("WIREARCHIVE_LOCK_LEASE")
+        with locked_archive(archive, run_id, lease_seconds=lease):
             crawler = _crawl(settings)
     extension = crawler.get_extension(RunSummary)
     if extension is None or extension.summary is None:
@@ -209,8 +227,9 @@ class Lease(Protocol):
 class LeaseKeeper:
     """Renew a run lock's (or the source leases') lease from a background thread."""
 
-    def __init__(self, lock: Lease) -> None:
+    def __init__(self, lock: Lease, run_id: str | None = None) -> None:
         self.lock = lock
+        self.run_id = run_id  # a run lock: its loss stops the run's writes (tenure.py)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="lease", daemon=True)
 
@@ -224,10 +243,16 @@ class LeaseKeeper:
 
     def _run(self) -> None:
         while not self.stop.wait(self.lock.renew_interval):
+            if self.run_id is not None and tenure.lost(self.run_id) is not None:
+                return  # ran out while paused: another run may hold the archive now
             try:
                 self.lock.renew()
             except (LockLost, StoreError, redis.RedisError) as err:
-                # Keep crawling: every write is still whole and conditional; only the
-                # promise that no other run overlaps this one is gone.
                 print(f"wirearchive: run lock lost: {err}", file=sys.stderr)
+                if self.run_id is not None:
+                    # Stop writing (the archive refuses this run's writes) and stop the run
+                    # (crawler/extensions/lockwatch.py): another run may hold the archive.
+                    tenure.lose(self.run_id, f"lock lost: {err}")
                 return
+            if self.run_id is not None:
+                tenure.renewed(self.run_id)

@@ -21,6 +21,8 @@ WIREARCHIVE_RUN_ID = None
 WIREARCHIVE_SUMMARY_PATH = None
 WIREARCHIVE_RETRY_BACKOFF_BASE = 1.0
 WIREARCHIVE_RETRY_MAX_DELAY = 60.0
+WIREARCHIVE_LOCK_LEASE = 180.0  # seconds of the archive run lock's lease, renewed every third
+WIREARCHIVE_MAX_TIME = 0.0  # --max-time: seconds after which a run stops as on SIGTERM; 0: none
 WIREARCHIVE_LIMIT = 0  # maximum article pages requested per run; 0: no limit
 WIREARCHIVE_PROGRESS_INTERVAL = 10.0  # seconds between progress lines
 WIREARCHIVE_MODE = "crawl"  # or "backfill": full documents, date range, no validators saved
@@ -60,7 +62,16 @@ COOKIES_ENABLED = False  # news pages need no session; cookies only leak state b
 REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
+# Only http(s) is ever fetched: the handlers that read local files, FTP, S3 or data: URLs
+# are off, so a link that slipped past the scheme guard still reaches nothing.
+DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
+# A proxy resolves the target's name itself, out of the address guard's sight: requests
+# through one are refused unless this is True (see docs/guides/how-it-works.md).
+WIREARCHIVE_ALLOW_PROXY = False
+
 DOWNLOADER_MIDDLEWARES = {
+    # Very first: a URL that is not http(s) reaches no other middleware and no handler.
+    "crawler.downloadermiddlewares.scheme_guard.SchemeGuardMiddleware": 10,
     # First: a URL the archive accounts for costs no request, not even robots.txt.
     "crawler.downloadermiddlewares.skip_archived.SkipArchivedMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
@@ -89,9 +100,15 @@ EXTENSIONS = {
     "pipelines.runstate.RunState": 400,
     "crawler.extensions.summary.RunSummary": 500,
     "crawler.extensions.progress.Progress": 510,
+    "crawler.extensions.deadline.Deadline": 520,
+    "crawler.extensions.lockwatch.LockWatch": 530,
 }
 
 LOG_LEVEL = "INFO"
+# Items are logged by source and URL only: -v never prints a page's body.
+LOG_FORMATTER = "crawler.logformatter.QuietLogFormatter"
 # A dropped page is a counted outcome (rejected/..., archive/failed), not a warning.
 DEFAULT_DROPITEM_LOG_LEVEL = "INFO"
+# Items are logged by source and URL only: -v never prints a page's body.
+LOG_FORMATTER = "crawler.logformatter.QuietLogFormatter"
 STATS_DUMP = False

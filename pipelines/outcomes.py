@@ -27,6 +27,7 @@ UNCHANGED = "archive/unchanged"
 REVISED = "archive/revised"
 SPOOLED = "archive/spooled"
 WRITE_FAILED = "archive/failed"
+LOCK_LOST_REFUSED = "archive/refused_lock_lost"  # not written: the run lock was lost
 INCREMENTAL = "incremental/"  # + skipped, retry_later
 SKIPPED = "incremental/skipped"
 RETRY_LATER = "incremental/retry_later"
@@ -38,6 +39,9 @@ STATE_SYNC = "state_sync"
 FRONTIER_UNREACHABLE = "frontier_unreachable"
 FRONTIER = "frontier/"  # + queued, popped, deferred, given_back, requeued, helper...
 SOURCE = "source/"  # + name/outcome
+
+BAD_SCHEME = "bad_scheme"  # the reason a non-http(s) URL is dropped under
+PROXY_REFUSED = "proxy_refused"  # the reason a request through an unallowed proxy is dropped
 
 # Scrapy's own counters that the summary and the progress line read.
 RETRIES = "retry/count"
@@ -78,6 +82,8 @@ REASONS: dict[str, Reason] = {
         Reason("too_many_redirects", "more than REDIRECT_MAX_TIMES redirects"),
         Reason("robots_txt", "robots.txt forbids it"),
         Reason("blocked_address", "the host is a non-public address"),
+        Reason("bad_scheme", "not an http(s) URL (file:, ftp:, data:...): never requested"),
+        Reason("proxy_refused", "a proxy was configured but not allowed (WIREARCHIVE_ALLOW_PROXY)"),
         Reason("ignored", "a middleware dropped the request"),
         # Extraction (pipelines/extract/).
         Reason("not_html", "not an HTML page", lasting=True),
@@ -166,6 +172,10 @@ class Counters:
     def spooled(self, source: str | None) -> None:
         """Count a page kept in the local spool while the archive is unavailable."""
         self.archived(source, "spooled")
+
+    def refused_lock_lost(self) -> None:
+        """Count a write refused because the run lost its lock (the page is not done)."""
+        self._inc(LOCK_LOST_REFUSED)
 
     def write_failed(self) -> None:
         """Count an archive write that neither succeeded nor was spooled."""
@@ -260,8 +270,8 @@ def rejected_counts(stats: Mapping[str, Any]) -> dict[str, int]:
 
 
 def rejected_total(stats: Mapping[str, Any]) -> int:
-    """Return how many pages our components rejected (Scrapy's filters not included)."""
-    return sum(prefixed(stats, REJECTED).values())
+    """Return how many pages were rejected: the sum of ``rejected_counts``, as the summary."""
+    return sum(rejected_counts(stats).values())
 
 
 def duplicate_counts(stats: Mapping[str, Any]) -> dict[str, int]:

@@ -22,6 +22,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
+from pipelines.archive import tenure
 from pipelines.archive.keys import archive_uri
 from pipelines.archive.stores import Store, StoreError, open_store
 from pipelines.dedup.decision import DedupDecision
@@ -68,6 +69,7 @@ class RunState:
         self.validators: dict[str, Validators] = {}  # discovery URL -> validators seen now
         self.tainted: set[str] = set()  # discovery URLs with a page that must be retried
         self.closed = asyncio.Event()  # set once the index is saved and closed
+        self.run_id: str | None = None  # the run whose archive lock guards the writes
 
     @classmethod
     def open(
@@ -108,8 +110,13 @@ class RunState:
             near_window_days=settings.getfloat("WIREARCHIVE_NEAR_WINDOW_DAYS"),
             stats=crawler.stats,
         )
+        state.run_id = settings.get("WIREARCHIVE_RUN_ID") or None
         crawler.signals.connect(state.spider_closed, signal=signals.spider_closed)
         return state
+
+    def may_write(self) -> str | None:
+        """Say why this run may no longer write the archive (its lock was lost), or None."""
+        return tenure.lost(self.run_id)
 
     @property
     def shared(self) -> SharedOriginals | None:
@@ -232,6 +239,11 @@ class RunState:
     def finish(self, *, clean: bool) -> None:
         """Save feed validators after a clean run, upload the index, close it."""
         try:
+            lost = self.may_write()
+            if lost is not None:
+                # Another run may hold the archive and its index: upload nothing over it.
+                logger.error("the archive index is not saved: %s", lost)
+                return
             if clean:
                 self.index.save_validators(
                     (url, etag, modified)

@@ -60,3 +60,15 @@ def same_site(url_a: str, url_b: str) -> bool:
 def article_id(canonical_url: str) -> str:
     """Return the stable id of an article: a short hash of its canonical URL."""
     return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:ID_HEX_CHARS]
+
+
+WEB_SCHEMES = frozenset(DEFAULT_PORTS)  # the only schemes ever requested or read
+
+
+def is_web_url(url: str) -> bool:
+    """Tell whether ``url`` is an http(s) URL with a host: the only kind a run may fetch."""
+    try:
+        parts = urlsplit(url)
+        return parts.scheme.lower() in WEB_SCHEMES and bool(parts.hostname)
+    except ValueError:
+        return False

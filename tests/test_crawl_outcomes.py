@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -153,6 +154,68 @@ def test_limit_caps_article_requests(tmp_path: Path, site: LoopbackServer) -> No
     assert result.status == 0, result.stderr
     assert summary["pages_fetched"] == 2
     assert summary["discovery"]["over_limit"] == PAGE_COUNT - 2
+
+
+class SlowFeed:
+    """A feed that answers after a delay: its source's links arrive last."""
+
+    def __init__(self, body: bytes, delay: float) -> None:
+        self.body = body
+        self.delay = delay
+
+    def __call__(self, path: str, headers: Mapping[str, str]) -> Resource:
+        time.sleep(self.delay)
+        return Resource(self.body, "application/rss+xml")
+
+
+def test_limit_is_shared_fairly_between_sources(tmp_path: Path, articles: list[bytes]) -> None:
+    # "big" lists 8 pages at once; "late" lists 4 a second later; "small" lists 1.
+    # Max-min fair shares of 6: small 1 (all it has), then big 3 and late 2.
+    sizes = {"big": 8, "late": 4, "small": 1}
+    server = LoopbackServer()
+    server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", "text/plain")
+    for name, size in sizes.items():
+        for number in range(size):
+            body = articles[number % len(articles)]
+            server.routes[f"/{name}/{number}.html"] = Resource(body, "text/html")
+    with server.running():
+        for name, size in sizes.items():
+            feed = rss((server.url(f"/{name}/{n}.html"), WHEN) for n in range(size))
+            route: Any = (
+                SlowFeed(feed, 1.0) if name == "late" else Resource(feed, "application/rss+xml")
+            )
+            server.routes[f"/{name}.xml"] = route
+        result, summary, _archive = crawl_sources(
+            tmp_path,
+            [{"name": name, "feeds": [server.url(f"/{name}.xml")]} for name in sizes],
+            "--limit",
+            "6",
+        )
+    assert result.status == 0, result.stderr[-3000:]
+    fetched = {name: counts.get("fetched", 0) for name, counts in summary["per_source"].items()}
+    assert fetched == {"big": 3, "late": 2, "small": 1}
+    assert summary["pages_fetched"] == 6
+    assert summary["discovery"]["over_limit"] == sum(sizes.values()) - 6
+
+
+def test_a_link_listed_again_in_the_run_is_not_already_archived(
+    tmp_path: Path, site: LoopbackServer
+) -> None:
+    # The feed lists the page; a slow second feed lists it again with a tracking parameter,
+    # after the first copy was archived. On a first run nothing is "already archived".
+    site.routes["/feed.xml"] = Resource(rss([(site.url("/news/0.html"), WHEN)]), "text/xml")
+    again = rss([(site.url("/news/0.html?utm_source=feed"), WHEN)])
+    site.routes["/again.xml"] = SlowFeed(again, 2.0)
+    result, summary, archive = crawl(
+        tmp_path, site, {"feeds": [site.url("/feed.xml"), site.url("/again.xml")]}
+    )
+    assert result.status == 0, result.stderr[-3000:]
+    assert summary["articles_archived"] == 1
+    assert summary["skipped"] == 0
+    assert summary["listed_again"] == 1
+    assert "listed again" in result.stdout
+    assert site.requests.count("/news/0.html") == 1
+    assert len(archive_objects(archive, "articles")) == 1
 
 
 def test_invalid_config_is_one_line_and_exit_1(tmp_path: Path) -> None:

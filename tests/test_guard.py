@@ -33,6 +33,17 @@ from tests.helpers.support import archive_objects, crawl, dev_pages, rss
         ("2002:7f00:1::", "loopback"),  # 6to4 wrapping 127.0.0.1
         ("64:ff9b::a9fe:a9fe", "link-local"),  # NAT64 wrapping 169.254.169.254
         ("fd00::1", "private"),
+        # Public to Python 3.11's is_global: the guard keeps its own table.
+        ("::5", "IPv4-compatible"),  # in ::/96
+        ("::ffff:0:1", "unspecified"),  # IPv4-mapped: judged as 0.0.0.1
+        ("::ffff:0:a00:1", "IPv4-translated"),  # ::ffff:0:0:0/96
+        ("64:ff9b:1::1", "local-use NAT64"),
+        ("fec0::1", "site-local"),
+        ("2001:db8::1", "documentation"),
+        ("2001::1", "IETF protocol"),  # Teredo
+        ("192.0.2.1", "documentation"),
+        ("198.18.0.1", "benchmarking"),
+        ("255.255.255.255", "reserved"),
         ("8.8.8.8", None),
         ("2a00:1450:4001:80b::200e", None),
         ("93.184.216.34", None),

@@ -1,10 +1,12 @@
 """The run summary is built from crawl stats."""
 
+import io
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
-from crawler.extensions.progress import progress_line
+from crawler.extensions.progress import Progress, progress_line
 from crawler.extensions.summary import build_summary, format_summary, new_run_id
 
 START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -82,7 +84,12 @@ def test_run_ids_sort_by_time_and_differ() -> None:
 @pytest.mark.parametrize(
     ("stats", "elapsed", "expected"),
     [
-        ({}, 1.0, "0 fetched, 0 archived, 0 duplicates, 0 skipped, 0 rejected, 0.0 pages/s"),
+        (
+            {},
+            1.0,
+            "0 pages fetched, 0 articles archived, 0 duplicates, "
+            "0 already archived (not fetched), 0 rejected, 0.0 pages/s",
+        ),
         (
             {
                 "discovery/article_links": 40,
@@ -93,16 +100,45 @@ def test_run_ids_sort_by_time_and_differ() -> None:
                 "incremental/skipped": 10,
             },
             5.0,
-            "[############............] 20/40 · 10 fetched, 8 archived, 1 duplicates, "
-            "10 skipped, 1 rejected, 2.0 pages/s · ETA 10s",
+            "[############............] 20/40 · 10 pages fetched, 8 articles archived, "
+            "1 duplicates, 10 already archived (not fetched), 1 rejected, 2.0 pages/s · ETA 10s",
         ),
         (
             {"discovery/article_links": 4, "pages/fetched": 4, "archive/stored": 4},
             2.0,
-            "[########################] 4/4 · 4 fetched, 4 archived, 0 duplicates, "
-            "0 skipped, 0 rejected, 2.0 pages/s · ETA -",
+            "[########################] 4/4 · 4 pages fetched, 4 articles archived, "
+            "0 duplicates, 0 already archived (not fetched), 0 rejected, 2.0 pages/s · ETA -",
         ),
     ],
 )
 def test_progress_line(stats: dict[str, int], elapsed: float, expected: str) -> None:
     assert progress_line(stats, elapsed) == expected
+
+
+@pytest.mark.parametrize(
+    "stats",
+    [
+        {"rejected/http_404": 1, "rejected/video_only": 1},  # make demo: the bar said 1
+        {"rejected/too_short": 2, "urllength/request_ignored_count": 1},
+        {"rejected/bad_scheme": 3, "rejected/blocked_address": 1, "pages/fetched": 2},
+    ],
+)
+def test_progress_and_summary_count_the_same_rejections(stats: dict[str, int]) -> None:
+    built = summary(stats)
+    line = progress_line(stats, 1.0)
+    assert f"{sum(built['rejected'].values())} rejected" in line
+    assert f"{built['pages_fetched']} pages fetched" in line
+    assert f"{built['skipped']} already archived" in line
+
+
+def test_progress_ends_with_a_line_that_agrees_with_the_summary() -> None:
+    stats = {"pages/fetched": 3, "rejected/http_404": 1}
+    crawler = SimpleNamespace(stats=SimpleNamespace(get_stats=lambda: stats))
+    out = io.StringIO()
+    progress = Progress(crawler, 3600.0, out)  # type: ignore[arg-type]
+    progress.task.start(3600.0, now=False)  # no periodic line would come before the end
+    stats["rejected/video_only"] = 1  # counted after the last periodic line
+    progress.spider_closed(None, "finished")  # type: ignore[arg-type]
+    assert out.getvalue().startswith("progress: 3 pages fetched, ")
+    assert "2 rejected" in out.getvalue()
+    assert not progress.task.running

@@ -26,7 +26,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=int,
         default=0,
         metavar="N",
-        help="request at most N new article pages in this run",
+        help="request at most N new article pages in this run, shared fairly between sources",
     )
     parser.add_argument(
         "--refresh",

@@ -6,12 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from crawler.exits import EXIT_USAGE, RunError
 from crawler.sources import DEFAULT_CONFIG, Config, Source, check_redis_url, load_config
 from pipelines.archive.keys import resolve_archive
 from pipelines.daterange import DateRange, DateRangeError, parse_day
+from pipelines.urls import is_web_url
 
 
 def add_crawl_options(parser: argparse.ArgumentParser) -> None:
@@ -33,6 +33,12 @@ def add_crawl_options(parser: argparse.ArgumentParser) -> None:
         type=int,
         metavar="N",
         help="extraction processes (default: one per core; 0: one thread in the crawl process)",
+    )
+    parser.add_argument(
+        "--max-time",
+        type=float,
+        metavar="SECONDS",
+        help="once the run has lasted this long, stop gracefully as on SIGTERM",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
 
@@ -65,6 +71,10 @@ def setting_overrides(args: argparse.Namespace) -> dict[str, Any]:
         if args.workers < 0:
             raise RunError("--workers must be 0 or more", EXIT_USAGE)
         settings["WIREARCHIVE_WORKERS"] = args.workers
+    if args.max_time is not None:
+        if args.max_time <= 0:
+            raise RunError("--max-time must be more than 0 seconds", EXIT_USAGE)
+        settings["WIREARCHIVE_MAX_TIME"] = args.max_time
     return settings
 
 
@@ -109,8 +119,7 @@ def read_urls(name: str) -> list[str]:
         url = line.strip()
         if not url or url.startswith("#"):
             continue
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        if not is_web_url(url):
             raise RunError(
                 f"--urls {name} line {number}: {url!r} is not an http(s) URL", EXIT_USAGE
             )

@@ -23,7 +23,7 @@ from twisted.internet.interfaces import IHostnameResolver, IResolutionReceiver
 from zope.interface import implementer, provider
 
 from crawler.failures import failure_reason
-from pipelines.outcomes import Counters
+from pipelines.outcomes import PROXY_REFUSED, Counters
 
 logger = logging.getLogger(__name__)
 
@@ -32,15 +32,72 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 BLOCKED_REASON = "blocked_address"
 
 
+# Every range that is not public internet, from IANA's IPv4 and IPv6 special-purpose
+# registries, kept here rather than read from ``ipaddress.is_global``: its answer changes
+# between Python versions (3.11 calls ::/96, ::ffff:0:0/96, 64:ff9b:1::/48 and fec0::/10
+# public). IPv4 inside IPv6 (mapped, 6to4, NAT64) is unwrapped and judged as IPv4 first.
+NON_PUBLIC: tuple[tuple[str, str], ...] = (
+    ("0.0.0.0/8", "unspecified"),
+    ("10.0.0.0/8", "private"),
+    ("100.64.0.0/10", "shared (CGNAT)"),
+    ("127.0.0.0/8", "loopback"),
+    ("169.254.0.0/16", "link-local"),
+    ("172.16.0.0/12", "private"),
+    ("192.0.0.0/24", "IETF protocol"),
+    ("192.0.2.0/24", "documentation"),
+    ("192.31.196.0/24", "AS112"),
+    ("192.52.193.0/24", "AMT"),
+    ("192.88.99.0/24", "6to4 relay"),
+    ("192.168.0.0/16", "private"),
+    ("192.175.48.0/24", "AS112"),
+    ("198.18.0.0/15", "benchmarking"),
+    ("198.51.100.0/24", "documentation"),
+    ("203.0.113.0/24", "documentation"),
+    ("224.0.0.0/4", "multicast"),
+    ("240.0.0.0/4", "reserved"),
+    ("::/128", "unspecified"),
+    ("::1/128", "loopback"),
+    ("::/96", "IPv4-compatible (deprecated)"),
+    ("::ffff:0:0/96", "IPv4-mapped"),
+    ("::ffff:0:0:0/96", "IPv4-translated"),
+    ("64:ff9b::/96", "NAT64"),
+    ("64:ff9b:1::/48", "local-use NAT64"),
+    ("100::/64", "discard-only"),
+    ("100:0:0:1::/64", "dummy"),
+    ("2001::/23", "IETF protocol (Teredo, ORCHID...)"),
+    ("2001:db8::/32", "documentation"),
+    ("2002::/16", "6to4"),
+    ("2620:4f:8000::/48", "AS112"),
+    ("3fff::/20", "documentation"),
+    ("5f00::/16", "segment routing"),
+    ("fc00::/7", "unique-local (private)"),
+    ("fe80::/10", "link-local"),
+    ("fec0::/10", "site-local"),
+    ("ff00::/8", "multicast"),
+)
+NON_PUBLIC_NETWORKS: tuple[tuple[Network, str], ...] = tuple(
+    (ipaddress.ip_network(cidr), kind) for cidr, kind in NON_PUBLIC
+)
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def non_public_kind(ip: Address) -> str | None:
+    """Return the kind of non-public range ``ip`` is in, or None for a public address."""
+    for network, kind in NON_PUBLIC_NETWORKS:
+        if ip.version == network.version and ip in network:
+            return kind
+    return None
+
+
 def blocked_reason(
     address: str, deny: Sequence[Network] = (), allow_private: bool = False
 ) -> str | None:
     """Say why connecting to ``address`` is refused, or None when it is allowed.
 
-    Anything that is not globally routable is refused (loopback, RFC 1918, link-local such
-    as the cloud metadata endpoint 169.254.169.254, CGNAT, multicast, reserved,
-    unspecified); IPv4 hidden in IPv6 (mapped, 6to4, NAT64 are unwrapped first) is judged
-    as IPv4. ``deny`` adds networks refused even when private addresses are allowed.
+    Anything in ``NON_PUBLIC`` is refused (loopback, RFC 1918, link-local such as the
+    cloud metadata endpoint 169.254.169.254, CGNAT, multicast, reserved, documentation,
+    unique-local...); IPv4 hidden in IPv6 (mapped, 6to4, NAT64 are unwrapped first) is
+    judged as IPv4. ``deny`` adds networks refused even when private addresses are allowed.
     """
     try:
         ip: Address = ipaddress.ip_address(address.split("%", 1)[0])
@@ -48,7 +105,7 @@ def blocked_reason(
         return f"{address!r} is not an IP address"
     if isinstance(ip, ipaddress.IPv6Address):
         inner = ip.ipv4_mapped or ip.sixtofour
-        if inner is None and ip in ipaddress.ip_network("64:ff9b::/96"):
+        if inner is None and ip in NAT64:
             inner = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
         if inner is not None:
             ip = inner
@@ -57,24 +114,9 @@ def blocked_reason(
             return f"{ip} is in the denied network {network}"
     if allow_private:
         return None
-    if ip.is_multicast:
-        return f"{ip} is a multicast address"
-    if not ip.is_global:
-        kind = next(
-            (
-                name
-                for name, flag in (
-                    ("loopback", ip.is_loopback),
-                    ("link-local", ip.is_link_local),
-                    ("reserved", ip.is_reserved),
-                    ("unspecified", ip.is_unspecified),
-                    ("private", ip.is_private),
-                )
-                if flag
-            ),
-            "non-public",
-        )
-        return f"{ip} is a {kind} address"
+    kind = non_public_kind(ip)
+    if kind is not None:
+        return f"{ip} is a non-public address ({kind})"
     return None
 
 
@@ -224,6 +266,20 @@ class GuardedResolver:
         )
 
 
+def _is_robots_txt(request: Request) -> bool:
+    """Tell whether ``request`` is the robots.txt fetch Scrapy makes for another request."""
+    return bool(request.meta.get("dont_obey_robotstxt")) and request.url.endswith("/robots.txt")
+
+
+def _proxy_host(proxy: str) -> str:
+    """Return a proxy URL's host and port, never its credentials."""
+    try:
+        parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+    except ValueError:
+        return "(unparsable)"
+
+
 class BlockedAddress(IgnoreRequest):
     """A request refused by the address guard; already counted, so errbacks skip it."""
 
@@ -233,9 +289,10 @@ class BlockedAddress(IgnoreRequest):
 class AddressGuardMiddleware:
     """Count and explain the guard's refusals; refuse literal non-public IPs up front."""
 
-    def __init__(self, policy: Policy, counters: Counters) -> None:
+    def __init__(self, policy: Policy, counters: Counters, allow_proxy: bool = False) -> None:
         self.policy = policy
         self.counters = counters
+        self.allow_proxy = allow_proxy
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AddressGuardMiddleware:
@@ -255,10 +312,14 @@ class AddressGuardMiddleware:
         resolver.policy.allow_private = allow
         resolver.policy.deny = parse_networks(settings.getlist("WIREARCHIVE_DENY_NETWORKS"))
         assert crawler.stats is not None
-        return cls(resolver.policy, Counters(crawler.stats))
+        return cls(
+            resolver.policy,
+            Counters(crawler.stats),
+            allow_proxy=settings.getbool("WIREARCHIVE_ALLOW_PROXY"),
+        )
 
     def _refuse(self, request: Request, reason: str) -> BlockedAddress:
-        if request.meta.get("dont_obey_robotstxt") and request.url.endswith("/robots.txt"):
+        if _is_robots_txt(request):
             # The robots.txt fetch of a refused host: the request it guards is counted.
             return BlockedAddress(f"{request.url}: {reason}")
         self.counters.rejected(request.meta.get("source"), BLOCKED_REASON)
@@ -271,8 +332,22 @@ class AddressGuardMiddleware:
         """Refuse a URL whose host is a literal non-public IP before it is even queued.
 
         Literal in any notation a resolver would accept (see ``literal_address``); a name
-        is left to the resolver, which decides on the address it resolves to.
+        is left to the resolver, which decides on the address it resolves to. A request
+        through a proxy (``http_proxy``/``https_proxy``, or ``meta['proxy']``) is refused
+        unless WIREARCHIVE_ALLOW_PROXY: the proxy resolves the target's name, out of the
+        resolver's sight, so only the proxy's own address would be judged.
         """
+        if request.meta.get("proxy") and not self.allow_proxy:
+            if not _is_robots_txt(request):  # the request it guards is counted instead
+                self.counters.rejected(request.meta.get("source"), PROXY_REFUSED)
+            logger.warning(
+                "refused %s: it would go through the proxy %s, which resolves names out of "
+                "the address guard's sight (unset the proxy, or set WIREARCHIVE_ALLOW_PROXY=true "
+                "to accept that only IP-literal targets are vetted)",
+                request.url,
+                _proxy_host(str(request.meta["proxy"])),
+            )
+            raise BlockedAddress(f"{request.url}: proxy not allowed")
         try:
             host = urlsplit(request.url).hostname
         except ValueError:

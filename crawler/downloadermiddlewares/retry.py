@@ -1,4 +1,4 @@
-"""Polite retries: exponential back-off that honours Retry-After."""
+"""Polite retries: exponential back-off that honours Retry-After; article timeouts once only."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from typing import Any
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import DownloadTimeoutError
 from scrapy.http import Response
+
+from crawler.downloadermiddlewares.skip_archived import ARTICLE_META
 
 RETRY_JITTER = 0.25  # spread retries of many requests so they don't return in lockstep
 
@@ -83,10 +86,18 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def process_exception(  # type: ignore[override]
         self, request: Request, exception: Exception
     ) -> Request | Response | None:
-        """Retry a network error after a pause."""
+        """Retry a network error after a pause; an article page that timed out is not retried."""
         if request.meta.get("dont_retry", False) or not isinstance(
             exception, self.exceptions_to_retry
         ):
+            return None
+        if request.meta.get(ARTICLE_META) and isinstance(
+            exception, (DownloadTimeoutError, TimeoutError)
+        ):
+            # A page that sends nothing for DOWNLOAD_TIMEOUT would send nothing again: three
+            # retries made one stalled page cost four timeouts (2 min at 30 s). The timeout is
+            # counted as transient, so the next run fetches the page again; discovery
+            # documents (few, and a run's only source of links) keep their retries.
             return None
         retry = self._retry(request, exception)
         if retry is not None:

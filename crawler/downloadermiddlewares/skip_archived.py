@@ -64,13 +64,20 @@ class SkipArchivedMiddleware:
             return
         source = str(request.meta.get("source", ""))
         url = request.url
+        canonical = canonicalize_url(url)
+        first = self.state.requested.get(canonical)
+        if first is not None and first != url:
+            # Listed again in this run under another form: an alias of this run's request,
+            # not "already archived", even if that request's article was written meanwhile.
+            self.state.note_request(canonical, url)
+            self.counters.alias()
+            raise Skipped(f"{url}: same canonical URL as {first}, requested in this run")
         needless = self.state.needless(url)
         if needless is not None:
             self.counters.needless(source, needless)
             if needless == "skipped":
                 await self._redirected_to_known(request, source)
             raise Skipped(f"{url}: {needless}")
-        canonical = canonicalize_url(url)
         # Not needless: the URL itself is unknown (or --refresh asks archived ones again).
         known = None if self.state.refresh else self.state.known_url(canonical)
         if known is not None:
@@ -117,6 +124,9 @@ class SkipArchivedMiddleware:
             canonical_url=canonical,
             urls=(url,),
         )
+        if self.state.may_write() is not None:
+            self.counters.refused_lock_lost()
+            return
         try:
             await asyncio.to_thread(write_duplicate, self.state.store, duplicate)
         except StoreError as err:

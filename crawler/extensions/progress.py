@@ -45,9 +45,11 @@ class Progress:
         self.task.start(self.interval, now=False)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        """Stop the periodic report."""
+        """Stop the periodic report, with a last line that agrees with the summary."""
         if self.task.running:
             self.task.stop()
+            # The last periodic line may be up to an interval old: counts changed since.
+            self.report()
         if self.drawn:
             self.out.write("\n")
             self.out.flush()
@@ -83,11 +85,12 @@ def progress_line(stats: Mapping[str, Any], elapsed: float) -> str:
         for reason in ("blocked_address", "robots_txt")
     )
     rate = pages / elapsed if elapsed > 0 else 0.0
+    # The summary's counters, read by the same readers, under the summary's names.
     counts = (
-        f"{pages} fetched, {stats.get(outcomes.STORED, 0)} archived, "
+        f"{pages} pages fetched, {outcomes.value(stats, outcomes.STORED)} articles archived, "
         f"{outcomes.duplicate_total(stats)} duplicates, "
-        f"{stats.get(outcomes.SKIPPED, 0)} skipped, {outcomes.rejected_total(stats)} rejected, "
-        f"{rate:.1f} pages/s"
+        f"{outcomes.value(stats, outcomes.SKIPPED)} already archived (not fetched), "
+        f"{outcomes.rejected_total(stats)} rejected, {rate:.1f} pages/s"
     )
     if found <= 0:
         return counts

@@ -45,6 +45,9 @@ def build_summary(
     failed_writes = outcomes.value(stats, outcomes.WRITE_FAILED)
     if failed_writes:
         error_details["archive_write"] = failed_writes
+    refused = outcomes.value(stats, outcomes.LOCK_LOST_REFUSED)
+    if refused:
+        error_details["archive_refused_lock_lost"] = refused
     spooled = outcomes.value(stats, outcomes.SPOOLED)
     if spooled:
         error_details["archive_spooled"] = spooled
@@ -70,6 +73,7 @@ def build_summary(
         "error_details": error_details,
         "unchanged": outcomes.value(stats, outcomes.UNCHANGED),
         "skipped": outcomes.value(stats, outcomes.SKIPPED),
+        "listed_again": outcomes.value(stats, outcomes.ALIASES),
         "retry_later": outcomes.value(stats, outcomes.RETRY_LATER),
         "spooled": spooled,
         "revised": outcomes.value(stats, outcomes.REVISED),
@@ -113,6 +117,10 @@ def format_summary(summary: Mapping[str, Any], summary_key: str | None = None) -
         ),
         ("archive", summary["archive"]),
     ]
+    if summary.get("listed_again"):
+        rows.insert(
+            4, ("listed again", f"{summary['listed_again']} (another form of a URL of this run)")
+        )
     if summary.get("retry_later"):
         rows.insert(4, ("rejected before", f"{summary['retry_later']} not asked again yet"))
     if "frontier" in summary:

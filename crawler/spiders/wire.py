@@ -14,6 +14,7 @@ from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.python.failure import Failure
 
+from crawler.discovery.budget import Budget
 from crawler.discovery.feeds import Link, parse_feed
 from crawler.discovery.periods import sitemap_period
 from crawler.discovery.sitemaps import BodyTooLarge, gunzip_bounded, parse_sitemap
@@ -24,8 +25,9 @@ from crawler.sources import Config, Source, load_config
 from pipelines.archive.keys import DEFAULT_ARCHIVE, resolve_archive
 from pipelines.daterange import DateRange, parse_day
 from pipelines.items import PUBLISHED_RANGE_META, Page
-from pipelines.outcomes import Counters, is_transient
+from pipelines.outcomes import BAD_SCHEME, Counters, is_transient
 from pipelines.runstate import RunState, run_state
+from pipelines.urls import is_web_url
 
 # Discovery documents outrank articles so new links are known early in a run.
 DISCOVERY_PRIORITY = 10
@@ -66,7 +68,8 @@ class WireSpider(scrapy.Spider):
         self.sources: tuple[Source, ...] = ()
         self.archive_uri = DEFAULT_ARCHIVE
         self.limit = 0  # 0: no limit on article requests per run
-        self.article_requests = 0
+        # --limit: new links wait here for their source's fair share of the limit.
+        self.budget: Budget[tuple[Link, str | None, str]] | None = None
         self.backfill = False  # a one-off history fill: --since/--until, or --urls
         self.range = DateRange()
         self.urls: list[str] = []
@@ -87,6 +90,8 @@ class WireSpider(scrapy.Spider):
             settings.get("WIREARCHIVE_ARCHIVE"), spider.config.archive
         )
         spider.limit = settings.getint("WIREARCHIVE_LIMIT")
+        if spider.limit:
+            spider.budget = Budget(spider.limit, [source.name for source in spider.sources])
         spider.backfill = settings.get("WIREARCHIVE_MODE") == "backfill"
         since, until = settings.get("WIREARCHIVE_SINCE"), settings.get("WIREARCHIVE_UNTIL")
         spider.range = DateRange(
@@ -105,14 +110,20 @@ class WireSpider(scrapy.Spider):
                 self.counters.listed(None)
                 yield self._article_request(url, source.name, None, "urls", check_date=False)
             return
-        for source in self.sources:
-            for requests in (
-                self._discovery(source, source.feeds, self.parse_feed),
-                self._discovery(source, source.sitemaps, self.parse_sitemap),
-                self._discovery(source, source.start_urls, self.parse_listing),
-            ):
-                for request in requests:
-                    yield request
+        # Built all at once, so the --limit budget knows every source is discovering before
+        # the first answer comes back.
+        requests = [
+            request
+            for source in self.sources
+            for documents, callback in (
+                (source.feeds, self.parse_feed),
+                (source.sitemaps, self.parse_sitemap),
+                (source.start_urls, self.parse_listing),
+            )
+            for request in self._discovery(source, documents, callback)
+        ]
+        for request in requests:
+            yield request
 
     @property
     def state(self) -> RunState:
@@ -142,6 +153,8 @@ class WireSpider(scrapy.Spider):
                 headers["If-None-Match"] = etag
             if modified:
                 headers["If-Modified-Since"] = modified
+        if self.budget is not None:
+            self.budget.started(source)
         # Discovery documents change between runs: never let the dupefilter drop them.
         return scrapy.Request(
             url,
@@ -176,29 +189,44 @@ class WireSpider(scrapy.Spider):
     ) -> Iterator[scrapy.Request]:
         source = self._source(response)
         for link in links:
+            if not is_web_url(link.url):
+                # file:, ftp:, data:... never become requests, whatever allow says.
+                self.counters.rejected(source.name, BAD_SCHEME)
+                self.logger.info("skipped %s: %s", link.url[:200], BAD_SCHEME)
+                continue
             if not source.accepts(link.url):
                 self.counters.discovered("filtered")
                 continue
             # Only new URLs count against --limit, or a limited cron run would stall on the
             # same already-archived links forever.
             new = self.state.refresh or self.state.known_url(link.url) is None
-            if new and self.limit and self.article_requests >= self.limit:
+            if new and self.budget is not None:
+                self.budget.offer(source.name, (link, kind, response.url))
+                continue
+            yield from self._listed(source.name, link, kind, response.url)
+
+    def _listed(
+        self, source: str, link: Link, kind: str | None, listed_in: str
+    ) -> Iterator[scrapy.Request]:
+        self.counters.listed(source)
+        in_range = self.range.contains(link.date)
+        if in_range is False:
+            self.counters.out_of_range()
+            return
+        yield self._article_request(
+            link.url, source, link.date, listed_in, check_date=in_range is None, listed_kind=kind
+        )
+
+    def _settled(self, response_or_request: Any) -> Iterator[scrapy.Request]:
+        """A discovery document was read (or failed): release what --limit now allows."""
+        if self.budget is None:
+            return
+        self.budget.finished(response_or_request.meta["source"])
+        for source, (link, kind, listed_in) in self.budget.release():
+            yield from self._listed(source, link, kind, listed_in)
+        if self.budget.done:
+            for _source, _item in self.budget.leftover():
                 self.counters.discovered("over_limit")
-                continue
-            self.article_requests += new
-            self.counters.listed(source.name)
-            in_range = self.range.contains(link.date)
-            if in_range is False:
-                self.counters.out_of_range()
-                continue
-            yield self._article_request(
-                link.url,
-                source.name,
-                link.date,
-                response.url,
-                check_date=in_range is None,
-                listed_kind=kind,
-            )
 
     def _article_request(
         self,
@@ -226,6 +254,10 @@ class WireSpider(scrapy.Spider):
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """Follow the article links of an RSS or Atom feed."""
+        yield from self._read_feed(response)
+        yield from self._settled(response)
+
+    def _read_feed(self, response: Response) -> Iterator[scrapy.Request]:
         self.counters.discovered("feeds")
         if self._not_modified(response):
             return
@@ -235,6 +267,10 @@ class WireSpider(scrapy.Spider):
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         """Follow a sitemap's pages, and recurse into a sitemap index."""
+        yield from self._read_sitemap(response)
+        yield from self._settled(response)
+
+    def _read_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         self.counters.discovered("sitemaps")
         if self._not_modified(response):
             return
@@ -266,6 +302,10 @@ class WireSpider(scrapy.Spider):
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         """Follow the links of a listing page that the source's allow/deny rules accept."""
+        yield from self._read_listing(response)
+        yield from self._settled(response)
+
+    def _read_listing(self, response: Response) -> Iterator[scrapy.Request]:
         self.counters.discovered("listings")
         if not isinstance(response, TextResponse):
             self._discovery_errors("listing", response, ["not an HTML page"])
@@ -332,12 +372,14 @@ class WireSpider(scrapy.Spider):
         self.logger.info("skipped %s: %s", request.url, reason)
         self.crawler.signals.send_catch_log(article_failed, request=request, transient=transient)
 
-    def on_discovery_error(self, failure: Failure) -> None:
+    def on_discovery_error(self, failure: Failure) -> list[scrapy.Request]:
         """Count a feed, sitemap or listing page that could not be fetched."""
         error = failure.value
         assert error is not None
+        released = list(self._settled(failure.request))  # type: ignore[attr-defined]
         if getattr(error, "counted", False):
-            return
+            return released
         reason = failure_reason(error)
         self.counters.discovery_failed(failure.request.meta.get("source"), reason)  # type: ignore[attr-defined]
         self.logger.warning("discovery %s failed: %s", failure.request.url, reason)  # type: ignore[attr-defined]
+        return released

@@ -164,6 +164,11 @@ class ArchivePipeline:
         article: Article | None = None,
     ) -> bool | None:
         """Put the objects; on a store failure spool them and return None."""
+        lost = self.state.may_write()
+        if lost is not None:
+            # Not written, not spooled, not indexed: the next run fetches the page again.
+            self.counters.refused_lock_lost()
+            raise NotArchived(f"{url}: not written, the run lock was lost ({lost})")
         try:
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self.writers, write_objects, self.store, objects)
