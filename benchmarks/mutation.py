@@ -58,6 +58,8 @@ TARGETS = (
         "pipelines/extract/furniture.py",
         ("tests/test_wirerules.py", "tests/test_properties.py"),
     ),
+    Target("scripts", "pipelines/extract/scripts.py", ("tests/test_scripts.py",)),
+    Target("dates", "pipelines/extract/dates.py", ("tests/test_dates.py",)),
 )
 
 
