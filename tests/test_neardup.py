@@ -346,6 +346,10 @@ def test_densified_band_keys_of_a_short_text_are_pinned() -> None:
     assert sig is not None and shingle_count(sig) == 53
     assert band_keys(sig)[:4] == [320355766, -1901228082, -530801273, -776062558]
     assert hashlib.sha256(sig).hexdigest()[:16] == "5d233c4ceaa47273"
+    # 10 shingles leave 30 of 40 bins empty: most need several probes to be filled.
+    tiny = signature_of(" ".join(text(STORY).split()[:12]), min_words=3)
+    assert tiny is not None and shingle_count(tiny) == 10
+    assert hashlib.sha256(tiny).hexdigest()[:16] == "c100605b043a15d9"
 
 
 @pytest.mark.parametrize(
