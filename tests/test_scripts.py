@@ -108,6 +108,8 @@ def test_is_unspaced_defaults_to_three_in_ten() -> None:
         # Japanese needs kana at 1 in 10 of its Han and kana: 1 of 10 is, 1 of 11 is not.
         ("の一二三四五六七八九", "ja"),
         ("の一二三四五六七八九十", "zh"),
+        ("のの一二三四五六七八九十百千万上下左右中", "ja"),  # 2 of 20
+        ("のの一二三四五六七八九十百千万上下左右中大", "zh"),  # 2 of 21
         # A script names the language from 3 in 10 letters: 3 of 10 is, 3 of 11 is not.
         ("政府发abcdefg", "zh"),
         ("政府发abcdefgh", None),
