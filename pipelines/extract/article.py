@@ -9,9 +9,10 @@ page's own metadata, the listing, the text and the fetch time, in that order (da
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 import lxml.html
 import trafilatura
@@ -123,8 +124,14 @@ def _html_parser() -> Any:
 _PARSER = _html_parser()
 
 
+# Characters XML forbids (C0 controls but tab and newlines): libxml2 keeps them in the tree,
+# and trafilatura, which builds its output tree from the text, then finds no text at all.
+_NOT_XML: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _parse(html: str) -> Any:
     """Parse the page once; None when it is no HTML at all."""
+    html = _NOT_XML.sub("", html)
     try:
         tree = lxml.html.document_fromstring(html.encode("utf-8", "surrogatepass"), parser=_PARSER)
     except (etree.ParserError, ValueError):
