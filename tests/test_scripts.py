@@ -113,6 +113,7 @@ def test_is_unspaced_defaults_to_three_in_ten() -> None:
         # A script names the language from 3 in 10 letters: 3 of 10 is, 3 of 11 is not.
         ("政府发abcdefg", "zh"),
         ("政府发abcdefgh", None),
+        ("のabcdefghij", None),  # a kana among Latin letters: 1 of 11
         ("정부는abcdefg", "ko"),
         ("정부는abcdefgh", None),
         ("รฐบabcdefg", "th"),
