@@ -114,6 +114,7 @@ def test_is_unspaced_defaults_to_three_in_ten() -> None:
         ("政府发abcdefg", "zh"),
         ("政府发abcdefgh", None),
         ("のabcdefghij", None),  # a kana among Latin letters: 1 of 11
+        ("の一abc", "ja"),  # kana and Han counted together: 2 of 5
         ("정부는abcdefg", "ko"),
         ("정부는abcdefgh", None),
         ("รฐบabcdefg", "th"),
