@@ -420,3 +420,11 @@ def test_decision_thresholds_are_keyword_only() -> None:
         compare(sig, sig, 0.5)  # type: ignore[misc]
     with pytest.raises(TypeError):
         compare_many(sig, [sig], 0.5)  # type: ignore[misc]
+
+
+def test_small_sketches_compare_and_sketchless_signatures_are_rejected() -> None:
+    small = signature_of(text(STORY), bins=64)  # 4 + 80 + 32 bytes
+    assert small is not None and len(small) == 116
+    assert similarity(small, small) == 1.0
+    with pytest.raises(ValueError, match="different sizes"):
+        similarity(small[:84], small[:84])  # header and bands, no bins to compare
