@@ -372,6 +372,8 @@ def test_shingle_hashes_are_pinned_for_every_supported_n(n: int, digest: str) ->
 
 def test_shingles_longer_than_the_text_or_the_mixers_are_none() -> None:
     assert len(shingle_hashes(["a", "b"], 3)) == 0
+    assert len(shingle_hashes(["a"], 3)) == 0
+    assert len(shingle_hashes(["a", "b", "c"], 3)) == 1  # exactly n words: one shingle
     assert len(shingle_hashes(words(text(STORY)), 9)) == 0
 
 
