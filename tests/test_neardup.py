@@ -430,3 +430,17 @@ def test_small_sketches_compare_and_sketchless_signatures_are_rejected() -> None
     assert similarity(small, small) == 1.0
     with pytest.raises(ValueError, match="different sizes"):
         similarity(small[:84], small[:84])  # header and bands, no bins to compare
+
+
+def test_estimates_are_pinned() -> None:
+    # The index stores signatures and compares them later: the estimate of a pair must not
+    # drift between releases (bin counts, the code-collision correction, the rounding).
+    a = signature_of(text(STORY))
+    b = signature_of(text(SYNDICATED["last two paragraphs cut, byline"]))
+    c = signature_of(text(SYNDICATED["words changed"]))
+    assert a is not None and b is not None and c is not None
+    assert (shingle_count(a), shingle_count(b)) == (208, 161)
+    assert similarity(a, b) == pytest.approx(0.7349726775956285, rel=1e-12)
+    assert similarity(a, c) == pytest.approx(0.7995626822157434, rel=1e-12)
+    # |A∩B| = J (|A| + |B|) / (1 + J), over the smaller set: 0.4 x 369 / 1.4 / 161.
+    assert containment(a, b, jaccard=0.4) == pytest.approx(147.6 / 1.4 / 161, rel=1e-12)
