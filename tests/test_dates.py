@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -262,3 +263,9 @@ def test_placeholder_dated_page_is_filed_under_a_four_digit_year(
     json_key, raw_key = article_keys(article)
     assert json_key.split("/")[2] == published[:4]
     assert raw_key.split("/")[2] == published[:4]
+
+
+def test_a_chosen_date_cannot_be_changed_after_the_choice() -> None:
+    dated = choose_published([("meta", "2020-02-19")], FETCHED)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        dated.source = "fetched"  # type: ignore[misc]
