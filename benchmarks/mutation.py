@@ -1,11 +1,14 @@
 """Mutation score of the rule modules: cosmic-ray mutates each one, its own tests must fail.
 
-Usage: ``python benchmarks/mutation.py [--module NAME]... [--survivors]`` (``make mutation``).
+Usage: ``python benchmarks/mutation.py [--module NAME]... [--survivors] [--sample N]``
+(``make mutation``).
 
 Each rule module is mutated in a private copy of the repository (cosmic-ray edits files in
 place), and every mutant is tested with only the test files that cover that module, so a
 module takes minutes, not the whole suite per mutant. It prints killed/survived per module
 and the total; ``--survivors`` also prints each surviving mutant's diff, to judge it.
+``--sample N`` tests N mutants a module drawn at random (fixed seed) instead of all of them:
+fingerprints.py alone has over a thousand (every hash constant), hours of tests.
 Needs the ``mutation`` extra (``pip install -e '.[mutation]'``). Not part of ``make test``.
 """
 
@@ -14,7 +17,9 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import random
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -26,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 MUTANT_TIMEOUT = 60.0  # seconds; a mutant that loops forever counts as killed
 COPIED = ("crawler", "pipelines", "tests", "pyproject.toml", "scrapy.cfg")
+SAMPLE_SEED = 20261201
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,8 @@ TARGETS = (
         "pipelines/extract/furniture.py",
         ("tests/test_wirerules.py", "tests/test_properties.py"),
     ),
+    Target("scripts", "pipelines/extract/scripts.py", ("tests/test_scripts.py",)),
+    Target("dates", "pipelines/extract/dates.py", ("tests/test_dates.py",)),
 )
 
 
@@ -125,7 +133,22 @@ def annotation_only(diff: str) -> bool:
     return True
 
 
-def mutate(target: Target, work: Path) -> tuple[int, int, int, list[str]]:
+def keep_sample(session: Path, size: int) -> None:
+    """Drop all but ``size`` mutants, drawn at random with a fixed seed, from a session."""
+    with sqlite3.connect(session) as db:
+        jobs = sorted(job for (job,) in db.execute("SELECT job_id FROM work_items"))
+        if len(jobs) <= size:
+            return
+        # A reproducible draw, not a secret: random.Random is the right tool.
+        kept = set(random.Random(SAMPLE_SEED).sample(jobs, size))  # noqa: S311
+        dropped = [(job,) for job in jobs if job not in kept]
+        db.executemany("DELETE FROM mutation_specs WHERE job_id = ?", dropped)
+        db.executemany("DELETE FROM work_items WHERE job_id = ?", dropped)
+
+
+def mutate(
+    target: Target, work: Path, sample: int | None = None
+) -> tuple[int, int, int, list[str]]:
     """Run every mutant of one module; return (killed, survived, annotation-only, diffs)."""
     tests = [test for test in target.tests if (work / test).exists()]
     if not tests:
@@ -135,6 +158,8 @@ def mutate(target: Target, work: Path) -> tuple[int, int, int, list[str]]:
     config.write_text(config_text(target, tests))
     cosmic = str(BIN / "cosmic-ray")
     subprocess.run([cosmic, "init", str(config), str(session)], cwd=work, check=True)
+    if sample is not None:
+        keep_sample(session, sample)
     subprocess.run([cosmic, "exec", str(config), str(session)], cwd=work, check=True)
     dump = subprocess.run(
         [cosmic, "dump", str(session)], cwd=work, check=True, capture_output=True, text=True
@@ -163,6 +188,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--module", action="append", choices=[t.name for t in TARGETS])
     parser.add_argument("--survivors", action="store_true", help="print surviving mutants")
+    parser.add_argument("--sample", type=int, help="test N random mutants a module, not all")
     args = parser.parse_args()
     if shutil.which("cosmic-ray", path=str(BIN)) is None:
         raise SystemExit("cosmic-ray is missing: pip install -e '.[mutation]'")
@@ -173,7 +199,7 @@ def main() -> int:
         copy_repository(work)
         for target in chosen:
             started = time.monotonic()
-            killed, survived, annotations, survivors = mutate(target, work)
+            killed, survived, annotations, survivors = mutate(target, work, args.sample)
             seconds = time.monotonic() - started
             rows.append((target.name, killed, survived, annotations, seconds))
             if args.survivors:

@@ -154,9 +154,13 @@ def test_first_crawl_archives_every_dev_page(
     assert len(first_and_second_crawl["after_first"]["raw"]) == len(pages)
 
 
-def test_articles_carry_every_contract_field(first_and_second_crawl: dict[str, Any]) -> None:
+def test_articles_carry_every_contract_field(
+    first_and_second_crawl: dict[str, Any], pages: dict[str, bytes]
+) -> None:
     raw = first_and_second_crawl["after_first"]["raw"]
-    for key, data in first_and_second_crawl["after_first"]["articles"].items():
+    articles = first_and_second_crawl["after_first"]["articles"]
+    assert len(articles) == len(pages)  # an empty archive must not pass the loop below
+    for key, data in articles.items():
         record = json.loads(data)
         assert record.keys() >= ARTICLE_FIELDS, key
         assert record["schema_version"] == 1
@@ -172,10 +176,12 @@ def test_articles_carry_every_contract_field(first_and_second_crawl: dict[str, A
 
 
 def test_dates_are_plausible_and_say_where_they_came_from(
-    first_and_second_crawl: dict[str, Any],
+    first_and_second_crawl: dict[str, Any], pages: dict[str, bytes]
 ) -> None:
     sources: Counter[str] = Counter()
-    for key, data in first_and_second_crawl["after_first"]["articles"].items():
+    articles = first_and_second_crawl["after_first"]["articles"]
+    assert len(articles) == len(pages)
+    for key, data in articles.items():
         record = json.loads(data)
         published = datetime.fromisoformat(record["published"])
         fetched = datetime.fromisoformat(record["fetched_at"])
@@ -194,7 +200,9 @@ def test_raw_record_payload_is_the_served_bytes(
     first_and_second_crawl: dict[str, Any], pages: dict[str, bytes]
 ) -> None:
     raw = first_and_second_crawl["after_first"]["raw"]
-    for data in first_and_second_crawl["after_first"]["articles"].values():
+    articles = first_and_second_crawl["after_first"]["articles"]
+    assert len(articles) == len(raw) == len(pages)
+    for data in articles.values():
         record = json.loads(data)
         served = pages[record["url"].rsplit("/", 1)[1].removesuffix(".html")]
         records = list(_records(raw[record["raw_key"]]))

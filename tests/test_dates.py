@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import dataclasses
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -51,6 +52,20 @@ FETCHED = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
         ("yesterday", None, None),
         ("31/31/2020", None, None),
         ("2020-13-45", None, None),
+        # The edges of the day/month rule: 12 is a month, 13 is not; equal numbers agree.
+        ("13/12/2020", None, "2020-12-13"),
+        ("12/13/2020", None, "2020-12-13"),
+        ("12/12/2020", None, "2020-12-12"),
+        ("03/03/2020", None, "2020-03-03"),
+        ("12/05/2020", None, None),  # both can be months
+        ("05/12/2020", None, None),
+        ("13/13/2020", True, None),
+        ("20-02-2020T23:05", None, "2020-02-20T23:05:00"),
+        ("2024年1月2日 0:05", None, "2024-01-02T00:05:00"),  # hour 0 is a time, not none
+        ("२०२०-०२-२०", None, "2020-02-20"),  # Devanagari digits
+        ("   ", None, None),
+        ("Feb 2020", None, None),  # letters and a year, but no RFC 2822 date
+        ("20 Feb", None, None),  # no year
     ],
 )
 def test_parse_date(raw: str, day_first: bool | None, expected: str | None) -> None:
@@ -70,10 +85,22 @@ def test_parse_date(raw: str, day_first: bool | None, expected: str | None) -> N
         ("2026-11-26T10:01:00+00:00", False),
         ("2026-11-26T12:00:00+05:00", True),  # 07:00 UTC: within the day
         ("2026-11-26", True),  # a bare date is midnight UTC
+        ("1995-01-01T00:00:00+00:00", True),  # both ends are in the window
+        ("1994-12-31T23:59:59+00:00", False),
+        ("2026-11-26T10:00:00+00:00", True),
+        ("2026-11-26T10:00:01+00:00", False),
     ],
 )
 def test_plausible_window(raw: str, ok: bool) -> None:
     assert plausible(raw, FETCHED) is ok
+    assert plausible(raw, FETCHED.replace(tzinfo=None)) is ok  # a naive fetch time is UTC
+
+
+def test_the_fetch_time_fallback_is_utc_whatever_the_fetch_zone() -> None:
+    fetched = datetime(2026, 11, 25, 15, 0, tzinfo=timezone(timedelta(hours=5)))
+    assert choose_published([], fetched) == Dated("2026-11-25T10:00:00+00:00", "fetched")
+    naive = datetime(2026, 11, 25, 10, 0)
+    assert choose_published([], naive) == Dated("2026-11-25T10:00:00+00:00", "fetched")
 
 
 @pytest.mark.parametrize(
@@ -120,7 +147,9 @@ def test_first_plausible_skips_placeholders() -> None:
     assert first_plausible(["9999-12-31"], FETCHED) is None
 
 
-@pytest.mark.parametrize(("language", "day_first"), [("en", None), (None, None), ("de", True)])
+@pytest.mark.parametrize(
+    ("language", "day_first"), [("en", None), (None, None), ("", None), ("de", True), ("ur", True)]
+)
 def test_day_first_by_language(language: str | None, day_first: bool | None) -> None:
     assert day_first_for(language) is day_first
 
@@ -234,3 +263,9 @@ def test_placeholder_dated_page_is_filed_under_a_four_digit_year(
     json_key, raw_key = article_keys(article)
     assert json_key.split("/")[2] == published[:4]
     assert raw_key.split("/")[2] == published[:4]
+
+
+def test_a_chosen_date_cannot_be_changed_after_the_choice() -> None:
+    dated = choose_published([("meta", "2020-02-19")], FETCHED)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        dated.source = "fetched"  # type: ignore[misc]

@@ -54,6 +54,26 @@ SHARED_URLS = 6  # origin URLs listed by the republisher's feed as well
 DELAY = 0.05
 
 
+def wait_until_expired(client: redis.Redis, prefix: str, timeout: float = 60) -> None:
+    """Wait, by the Redis clock, until a dead worker holds nothing: its source leases and URL
+    claims gone, every pending original and in-flight request past its deadline.
+
+    The event the next run depends on, polled, rather than a sleep guessed against the TTL.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        seconds, micros = client.time()
+        now_ms = seconds * 1000 + micros // 1000
+        held = [*client.scan_iter(match=prefix + "lease:*"), *client.scan_iter(prefix + "c:*")]
+        for timed in (prefix + "pendz", prefix + "f:fly"):
+            last = client.zrange(timed, -1, -1, withscores=True)
+            held += [member for member, due in last if due > now_ms]
+        if not held:
+            return
+        assert time.monotonic() < deadline, f"still held after {timeout} s: {held}"
+        time.sleep(0.05)
+
+
 def start_worker(args: list[str], log: Path) -> subprocess.Popen[bytes]:
     """Start ``python -m crawler ARGS`` without waiting for it; its output goes to ``log``.
 
@@ -279,7 +299,7 @@ def test_a_killed_worker_loses_nothing(tmp_path: Path, redis_url: str) -> None: 
         assert client.get(index.prefix + "lease:wire") == b"doomed"
         killed_at = len(articles(archive))
         assert killed_at < pages
-        time.sleep(2.5)  # its lease and claims expire
+        wait_until_expired(client, index.prefix)  # its lease and claims (TTL 2 s)
         final = run_cli([*args, "--worker", "next", "--summary", str(tmp_path / "final.json")])
         assert final.status == 0, final.stderr
     records = articles(archive)
@@ -485,7 +505,7 @@ def test_a_killed_helper_loses_nothing_though_the_feed_answers_304(
         gate.release.set()
         # The discoverer saved the feed's validators: only the frontier knows what is missing.
         assert len(articles(archive)) <= pages - len(held)
-        time.sleep(2.2)  # the dead helper's requests pass their deadline
+        wait_until_expired(client, prefix)  # the dead helper's requests pass their deadline
         final = run_cli([*args, "--worker", "next", "--summary", str(tmp_path / "final.json")])
         assert final.status == 0, final.stderr
     assert feed.answers == [200, 304]

@@ -317,3 +317,15 @@ def test_a_story_in_a_script_without_spaces_is_long_enough() -> None:
 def test_script_overrides_a_template_language() -> None:
     html = f"<html lang='en'><body><article><p>{JAPANESE_STORY}</p></article></body></html>"
     assert extract_article(html, "https://example.jp/a").language == "ja"
+
+
+def test_control_characters_in_a_page_do_not_lose_its_text() -> None:
+    # libxml2 keeps an ESC in the tree; trafilatura then built no text: no_body for a story.
+    story = "".join(
+        f"<p>The council approved the budget for the {n}th district after a long debate "
+        "over road repairs, school meals and the cost of the new harbour wall. \x1b</p>"
+        for n in range(1, 9)
+    )
+    html = f"<html><head><title>Budget</title></head><body><article>{story}</article></body></html>"
+    text = extract_article(html, "https://ex.com/budget").text
+    assert "harbour wall" in text and "\x1b" not in text

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -101,15 +100,38 @@ def test_given_back_requests_go_to_the_head_of_their_queue(frontier: Frontier) -
     assert popped(frontier, "other") == ["x"]
 
 
+def advance(frontier: Frontier, seconds: float) -> None:
+    """Move the frontier's clock: every in-flight deadline comes ``seconds`` closer.
+
+    Deadlines are Redis-clock milliseconds; shifting them back is the same as the clock
+    moving on, without a sleep racing a short TTL.
+    """
+    client = frontier.r
+    for fingerprint, deadline in client.zrange(frontier.flying, 0, -1, withscores=True):
+        client.zadd(frontier.flying, {fingerprint: deadline - seconds * 1000}, xx=True)
+
+
+def time_left(frontier: Frontier, fingerprint: str) -> float:
+    """Return the seconds until an in-flight request's deadline, by the Redis clock."""
+    seconds, micros = frontier.r.time()
+    deadline = frontier.r.zscore(frontier.flying, fingerprint)
+    assert deadline is not None, fingerprint
+    return float(deadline) / 1000 - (seconds + micros / 1e6)
+
+
 def test_expired_requests_are_queued_again(client: redis.Redis) -> None:
-    short = Frontier(client, PREFIX, ttl=0.2)
+    short = Frontier(client, PREFIX, ttl=30.0)
     short.push("dead", "wire", b"d")
     short.push("alive", "wire", b"a")
     assert popped(short) == ["dead", "alive"]
+    assert 29 < time_left(short, "dead") <= 30  # the TTL, from the pop
     assert short.requeue_expired() == 0  # not yet past their deadline
-    time.sleep(0.15)
+    advance(short, 20)
     assert short.renew(["alive"]) == 1
-    time.sleep(0.1)
+    assert 29 < time_left(short, "alive") <= 30  # a full TTL again, from now
+    advance(short, 5)
+    assert short.requeue_expired() == 0  # "dead" has 5 s left
+    advance(short, 10)  # "dead" 5 s past its deadline, "alive" 15 s before its own
     assert short.requeue_expired() == 1
     assert short.with_work() == ["wire"]
     assert popped(short, "wire") == ["dead"]
@@ -119,9 +141,11 @@ def test_expired_requests_are_queued_again(client: redis.Redis) -> None:
 def test_deferred_requests_wait_out_their_delay(frontier: Frontier) -> None:
     frontier.push("flaky", "wire", b"f")
     frontier.pop()
-    assert frontier.defer(["flaky", "unknown"], 0.2) == 1
+    assert frontier.defer(["flaky", "unknown"], 20) == 1
+    assert 19 < time_left(frontier, "flaky") <= 20
+    advance(frontier, 15)
     assert frontier.requeue_expired() == 0
-    time.sleep(0.25)
+    advance(frontier, 10)
     assert frontier.requeue_expired() == 1
     assert frontier.pop() == ("flaky", b"f")
 

@@ -20,6 +20,7 @@ from pipelines.dedup.fingerprints import (
     is_near_duplicate,
     normalize_text,
     shingle_count,
+    shingle_hashes,
     signature_of,
     similarity,
     words,
@@ -334,3 +335,112 @@ def test_latin_words_are_unchanged() -> None:
     assert words("Flooding along the Danube, café owners said") == [
         "flooding", "along", "the", "danube", "café", "owners", "said",
     ]  # fmt: skip
+
+
+# -- pinned hashing and the rule's edges ------------------------------------------------------
+
+
+def test_densified_band_keys_of_a_short_text_are_pinned() -> None:
+    # 53 shingles in 40 LSH bins leave about ten empty, filled by densification.
+    sig = signature_of(" ".join(text(STORY).split()[:55]))
+    assert sig is not None and shingle_count(sig) == 53
+    assert band_keys(sig)[:4] == [320355766, -1901228082, -530801273, -776062558]
+    assert hashlib.sha256(sig).hexdigest()[:16] == "5d233c4ceaa47273"
+    # 10 shingles leave 30 of 40 bins empty: most need several probes to be filled.
+    tiny = signature_of(" ".join(text(STORY).split()[:12]), min_words=3)
+    assert tiny is not None and shingle_count(tiny) == 10
+    assert hashlib.sha256(tiny).hexdigest()[:16] == "c100605b043a15d9"
+
+
+@pytest.mark.parametrize(
+    ("n", "digest"),
+    [
+        (1, "a81a660ba3bc472f"),
+        (2, "9aa709c58e8632e0"),
+        (3, "252cbe7fd6f9d5ae"),
+        (4, "e16708212e25194f"),
+        (5, "c78f701c4062ca4f"),
+        (6, "46ea0755d7902717"),
+        (7, "74ab2e1926f562e7"),
+        (8, "c0cc7b01aa6b4b5a"),
+    ],
+)
+def test_shingle_hashes_are_pinned_for_every_supported_n(n: int, digest: str) -> None:
+    hashes = shingle_hashes(words(text(STORY)), n)
+    assert hashlib.sha256(hashes.tobytes()).hexdigest()[:16] == digest
+
+
+def test_shingles_longer_than_the_text_or_the_mixers_are_none() -> None:
+    assert len(shingle_hashes(["a", "b"], 3)) == 0
+    assert len(shingle_hashes(["a"], 3)) == 0
+    assert len(shingle_hashes(["a", "b", "c"], 3)) == 1  # exactly n words: one shingle
+    assert len(shingle_hashes(words(text(STORY)), 9)) == 0
+
+
+def test_an_odd_number_of_bins_packs_into_whole_bytes() -> None:
+    sig = signature_of(text(STORY), bins=511)
+    assert sig is not None and len(sig) == 4 + 4 * BANDS + 256
+    assert similarity(sig, sig) == 1.0
+
+
+def test_containment_of_a_signature_without_shingles_is_zero() -> None:
+    sig = signature_of(text(STORY))
+    assert sig is not None
+    empty = (0).to_bytes(4, "little") + sig[4:]
+    assert containment(sig, empty) == 0.0
+
+
+@pytest.mark.parametrize("threshold", ["jaccard_match", "containment_match", "jaccard_floor"])
+def test_each_threshold_is_inclusive(threshold: str) -> None:
+    a, b = signature_of(text(STORY)), signature_of(text(STORY[:4]))
+    assert a is not None and b is not None
+    measured = compare(a, b)
+    # Only the rule under test can match: the others are out of reach (above 1) or open (0).
+    rules = {
+        "jaccard_match": {"jaccard_match": measured.jaccard, "containment_match": 1.01},
+        "containment_match": {
+            "jaccard_match": 1.01,
+            "containment_match": measured.containment,
+            "jaccard_floor": 0.0,
+        },
+        "jaccard_floor": {
+            "jaccard_match": 1.01,
+            "containment_match": 0.0,
+            "jaccard_floor": measured.jaccard,
+        },
+    }[threshold]
+    assert compare(a, b, **rules).match  # a value equal to its threshold matches
+    above = {**rules, threshold: rules[threshold] + 1e-9}
+    assert not compare(a, b, **above).match
+    assert compare_many(a, [b], **rules)[0].match
+
+
+def test_decision_thresholds_are_keyword_only() -> None:
+    sig = signature_of(text(STORY))
+    assert sig is not None
+    with pytest.raises(TypeError):
+        compare(sig, sig, 0.5)  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        compare_many(sig, [sig], 0.5)  # type: ignore[misc]
+
+
+def test_small_sketches_compare_and_sketchless_signatures_are_rejected() -> None:
+    small = signature_of(text(STORY), bins=64)  # 4 + 80 + 32 bytes
+    assert small is not None and len(small) == 116
+    assert similarity(small, small) == 1.0
+    with pytest.raises(ValueError, match="different sizes"):
+        similarity(small[:84], small[:84])  # header and bands, no bins to compare
+
+
+def test_estimates_are_pinned() -> None:
+    # The index stores signatures and compares them later: the estimate of a pair must not
+    # drift between releases (bin counts, the code-collision correction, the rounding).
+    a = signature_of(text(STORY))
+    b = signature_of(text(SYNDICATED["last two paragraphs cut, byline"]))
+    c = signature_of(text(SYNDICATED["words changed"]))
+    assert a is not None and b is not None and c is not None
+    assert (shingle_count(a), shingle_count(b)) == (208, 161)
+    assert similarity(a, b) == pytest.approx(0.7349726775956285, rel=1e-12)
+    assert similarity(a, c) == pytest.approx(0.7995626822157434, rel=1e-12)
+    # |A∩B| = J (|A| + |B|) / (1 + J), over the smaller set: 0.4 x 369 / 1.4 / 161.
+    assert containment(a, b, jaccard=0.4) == pytest.approx(147.6 / 1.4 / 161, rel=1e-12)

@@ -416,29 +416,88 @@ def test_threads_race_for_one_original(
     assert {r.article_id for r in results} == {winners[0].article_id}
 
 
-def _process_claim(url: str, n: int, worker: str, start: float) -> str:
-    time.sleep(max(0.0, start - time.time()))
+# Blocks the server for ARGV[1] microseconds, then returns the Redis clock (seconds, micros).
+HOLD_SERVER = """
+local t0 = redis.call('TIME')
+local start = tonumber(t0[1]) * 1000000 + tonumber(t0[2])
+while true do
+  local t = redis.call('TIME')
+  if tonumber(t[1]) * 1000000 + tonumber(t[2]) - start >= tonumber(ARGV[1]) then
+    return {t[1], t[2]}
+  end
+end
+"""
+HOLD = 2.0  # seconds the server is held while the contenders send (under the 5 s script limit)
+
+
+def _process_claim(
+    url: str, n: int, worker: str, ready: threading.Barrier, go: threading.Barrier
+) -> tuple[str, str, float, float]:
+    """Claim once ``go`` opens; return status, article, sent and answered (wall clock)."""
     idx = RedisIndex(url, ARCHIVE)
     try:
-        got = claim(idx, n, text(STORY), worker)
-        return f"{got.status}:{got.article_id}"
+        body = text(STORY)
+        fingerprint, signature = exact_fingerprint(body), signature_of(body)
+        idx.r.ping()  # connected before the race
+        ready.wait()
+        go.wait()
+        sent = time.time()
+        got = idx.claim_original(aid(n), key_of(aid(n)), fingerprint, signature, worker, 30.0)
+        return got.status, got.article_id, sent, time.time()
     finally:
         idx.close()
 
 
+def _hold_server(url: str, seconds: float) -> float:
+    """Block the server for ``seconds``; return when it was released (wall clock)."""
+    client = redis.Redis.from_url(url)
+    try:
+        released, micros = client.eval(HOLD_SERVER, 0, int(seconds * 1_000_000))
+    finally:
+        client.close()
+    return int(released) + int(micros) / 1e6
+
+
+def _server_held(url: str) -> bool:
+    """Tell whether the server is blocked (a PING goes unanswered for 50 ms)."""
+    probe = redis.Redis.from_url(url, socket_timeout=0.05)
+    try:
+        probe.ping()
+    except redis.TimeoutError:
+        return True
+    finally:
+        probe.close()
+    return False
+
+
 def test_processes_race_for_one_original(redis_url: str) -> None:  # noqa: F811
+    # Four processes, four workers: two claim the same article, two copy its text. The server
+    # is held by a script while they send, so all four claims are in flight at once and
+    # reach Redis together when it is released: the race happens, and is checked to have.
     context = multiprocessing.get_context("spawn")
-    with context.Pool(4) as pool:
-        pool.apply(time.sleep, (0,))  # warm the workers up (imports) before the race
-        start = time.time() + 1.5
-        results = pool.starmap(
-            # Four processes, four workers: two claim the same article, two copy its text.
+    with context.Manager() as manager, context.Pool(4) as pool:
+        ready, go = manager.Barrier(5, timeout=60), manager.Barrier(5, timeout=60)
+        pending = pool.starmap_async(
             _process_claim,
-            [(redis_url, n, f"p{i}", start) for i, n in enumerate((1, 1, 2, 3))],
+            [(redis_url, n, f"p{i}", ready, go) for i, n in enumerate((1, 1, 2, 3))],
         )
-    statuses = [r.split(":")[0] for r in results]
+        ready.wait()  # every process is connected and has its claim ready
+        released: list[float] = []
+        holder = threading.Thread(target=lambda: released.append(_hold_server(redis_url, HOLD)))
+        holder.start()
+        deadline = time.monotonic() + HOLD / 2
+        while not _server_held(redis_url):
+            assert time.monotonic() < deadline, "the server was never held"
+        go.wait()
+        results = pending.get(timeout=60)
+        holder.join()
+    (release,) = released
+    for status, article, sent, answered in results:
+        # Sent while the server was held, answered after: every claim was in flight at once.
+        assert sent < release < answered, (status, article, sent, release, answered)
+    statuses = [status for status, *_ in results]
     assert statuses.count("mine") == 1, results
-    assert len({r.split(":")[1] for r in results}) == 1, results
+    assert len({article for _, article, *_ in results}) == 1, results
 
 
 # -- compactness ---------------------------------------------------------------------------

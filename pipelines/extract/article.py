@@ -12,7 +12,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 import lxml.html
 import trafilatura
@@ -124,14 +124,15 @@ def _html_parser() -> Any:
 _PARSER = _html_parser()
 
 
-# C0 controls but tab, newline, form feed and carriage return: libxml2 ends the document at a
-# NUL byte, so a page with one stray NUL would lose everything after it.
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
+# Characters XML forbids (C0 controls but tab and newlines; DEL, never text): libxml2 ends the
+# document at a NUL and keeps the others in the tree, where trafilatura, which builds its
+# output tree from the text, then finds no text at all.
+_NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _parse(html: str) -> Any:
     """Parse the page once; None when it is no HTML at all."""
-    clean = _CONTROLS.sub("", html)
+    clean = _NOT_XML.sub("", html)
     try:
         tree = lxml.html.document_fromstring(clean.encode("utf-8", "surrogatepass"), parser=_PARSER)
     except (etree.ParserError, ValueError):
