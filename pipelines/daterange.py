@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 
 class DateRangeError(ValueError):
@@ -61,3 +62,14 @@ class DateRange:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
         return bool(self.contains(moment))
+
+
+def parse_time(value: Any) -> datetime | None:
+    """Parse an ISO 8601 time from a record (UTC when it has no zone); None if it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 from crawler.commands.options import optional_config
 from crawler.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from crawler.monitoring.health import format_health, health_json, judge_archive, unhealthy
-from crawler.monitoring.history import open_archive, parse_time
+from crawler.monitoring.history import open_archive
 from crawler.sources import ConfigError
 from pipelines.archive.keys import resolve_archive
 from pipelines.archive.stores import StoreError
+from pipelines.daterange import parse_time
 
 EXIT_UNHEALTHY = EXIT_FAILED
 

@@ -10,13 +10,14 @@ from pathlib import Path
 
 from crawler.commands.options import optional_config
 from crawler.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from crawler.monitoring.history import open_archive, parse_time
+from crawler.monitoring.history import open_archive
 from crawler.monitoring.stats_collect import DEFAULT_DAYS, collect
 from crawler.monitoring.stats_html import render_html
 from crawler.monitoring.stats_text import format_text
 from crawler.sources import ConfigError
 from pipelines.archive.keys import resolve_archive
 from pipelines.archive.stores import StoreError
+from pipelines.daterange import parse_time
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

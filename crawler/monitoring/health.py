@@ -34,12 +34,12 @@ from typing import Any, Literal
 from crawler.monitoring.history import (
     DEFAULT_MAX_RUNS,
     load_history,
-    parse_time,
     sources_in_history,
 )
 from crawler.scheduling.expressions import schedule_interval
 from crawler.sources import Source
 from pipelines.archive.stores import Store
+from pipelines.daterange import parse_time
 
 Status = Literal["healthy", "unhealthy", "unknown"]
 

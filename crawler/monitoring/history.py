@@ -6,10 +6,11 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from pipelines.archive.stores import Store, StoreError, open_store
+from pipelines.daterange import parse_time
 
 logger = logging.getLogger(__name__)
 
@@ -18,17 +19,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_MAX_RUNS = 500
 # Run ids start with the run's start time, so a key shows its day without a GET.
 _RUN_KEY = re.compile(r"^runs/(\d{8})T\d{6}Z[^/]*\.json$")
-
-
-def parse_time(value: Any) -> datetime | None:
-    """Parse an ISO 8601 time from a summary (UTC when it has no zone), or None."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def open_archive(uri: str) -> Store:

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from crawler.monitoring.history import parse_time, runs_since
+from crawler.monitoring.history import runs_since
 from pipelines.archive.stores import Store, StoreError
+from pipelines.daterange import parse_time
 
 logger = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC
 from typing import Any
 
-from crawler.monitoring.history import parse_time
 from crawler.monitoring.stats_collect import Report
+from pipelines.daterange import parse_time
 
 # The text shows the last two weeks by day; --json and --html show every day.
 TEXT_DAYS = 14

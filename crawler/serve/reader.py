@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from crawler.serve.story import parse_moment
 from crawler.sources import Source
 from pipelines.archive.stores import KeyNotFound, Store, StoreError
 from pipelines.archive.warc import read_warc
+from pipelines.daterange import parse_time
 from pipelines.search import SearchIndex, catch_up
 from pipelines.search.catchup import CatchUp
 
@@ -93,7 +93,7 @@ class ArchiveReader:
             data = self.store.get(raw_key)
         except KeyNotFound:
             return None
-        fetched = parse_moment(record.get("fetched_at")) or datetime.now(UTC)
+        fetched = parse_time(record.get("fetched_at")) or datetime.now(UTC)
         try:
             page = read_warc(data, source=str(record.get("source")), fetched_at=fetched)
         except ValueError as err:

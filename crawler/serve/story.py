@@ -7,22 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pipelines.daterange import parse_time
 from pipelines.search.index import Copy
 
 SECONDS_PER_MINUTE = 60
 MINUTES_PER_HOUR = 60
 HOURS_PER_DAY = 24
-
-
-def parse_moment(value: Any) -> datetime | None:
-    """Parse an ISO 8601 time (UTC when it has no zone), or None."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def format_delay(delay: timedelta | None) -> str:
@@ -83,7 +73,7 @@ def story_of(article: Mapping[str, Any], copies: Sequence[Copy]) -> Story:
     The original counts from its publication time when known, else from when it was
     fetched; a copy from when it was first seen (fetched).
     """
-    start = parse_moment(article.get("published")) or parse_moment(article.get("fetched_at"))
+    start = parse_time(article.get("published")) or parse_time(article.get("fetched_at"))
     original = Appearance(
         id=str(article.get("id")),
         source=str(article.get("source")),
@@ -96,7 +86,7 @@ def story_of(article: Mapping[str, Any], copies: Sequence[Copy]) -> Story:
     )
     appearances = []
     for copy in copies:
-        seen = parse_moment(copy.fetched_at)
+        seen = parse_time(copy.fetched_at)
         appearances.append(
             Appearance(
                 id=copy.id,

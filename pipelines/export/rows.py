@@ -9,6 +9,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from pipelines.daterange import parse_time
+
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 # Fields that get a typed column of their own; every other field of a record goes, as
 # JSON, into the ``extra`` column, so nothing the archive holds is lost.
@@ -65,13 +67,8 @@ _NESTED = {"wire", "extractor"}
 
 def timestamp(value: Any) -> datetime | None:
     """Parse an ISO 8601 time as UTC (a time without a zone is UTC), or None."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = parse_time(value)
+    return moment.astimezone(UTC) if moment is not None else None
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
