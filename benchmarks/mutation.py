@@ -1,7 +1,7 @@
 """Mutation score of the rule modules: cosmic-ray mutates each one, its own tests must fail.
 
 Usage: ``python benchmarks/mutation.py [--module NAME]... [--survivors] [--sample N]``
-(``make mutation``).
+(``make mutation``: 60 mutants a module; ``make mutation MUTATION_SAMPLE=0``: all of them).
 
 Each rule module is mutated in a private copy of the repository (cosmic-ray edits files in
 place), and every mutant is tested with only the test files that cover that module, so a
@@ -57,7 +57,7 @@ TARGETS = (
     ),
     Target("warc", "pipelines/archive/warc.py", ("tests/test_raw_record.py",)),
     Target("lock", "pipelines/archive/lock.py", ("tests/test_lock.py",)),
-    Target("daterange", "pipelines/daterange.py", ("tests/test_backfill.py",)),
+    Target("daterange", "pipelines/daterange.py", ("tests/test_daterange.py",)),
     Target("wire", "pipelines/extract/wire.py", ("tests/test_wire.py", "tests/test_properties.py")),
     Target(
         "furniture",
@@ -100,14 +100,27 @@ def config_text(target: Target, tests: list[str]) -> str:
 # Annotations are never evaluated (``from __future__ import annotations``), so a mutant that
 # only changes one (``str | None`` to ``str - None``) cannot be killed by any test: it is
 # counted apart, not as a survivor.
+def _parse_line(source: str) -> ast.Module | None:
+    """Parse one source line alone, or as the continuation of a signature it may be."""
+    attempts = [source]
+    if source.startswith(("def ", "async def ")):
+        attempts = [source + "\n    pass"]
+    # A line of a signature split over several lines: a parameter (``since: date | None,``)
+    # or the closing return annotation (``) -> tuple[int, int]:``).
+    attempts.append(f"def _(\n{source.rstrip(',')}\n): pass")
+    attempts.append(f"def _(\n{source}\n    pass")
+    for attempt in attempts:
+        try:
+            return ast.parse(attempt)
+        except SyntaxError:
+            continue
+    return None
+
+
 def without_annotations(line: str) -> str | None:
     """Return one source line with its annotations dropped, or None if it does not parse."""
-    source = line.strip()
-    if source.startswith(("def ", "async def ")):
-        source += "\n    pass"
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    tree = _parse_line(line.strip())
+    if tree is None:
         return None
     for node in ast.walk(tree):
         if isinstance(node, ast.arg):
@@ -158,7 +171,7 @@ def mutate(
     config.write_text(config_text(target, tests))
     cosmic = str(BIN / "cosmic-ray")
     subprocess.run([cosmic, "init", str(config), str(session)], cwd=work, check=True)
-    if sample is not None:
+    if sample:  # 0 or None: every mutant
         keep_sample(session, sample)
     subprocess.run([cosmic, "exec", str(config), str(session)], cwd=work, check=True)
     dump = subprocess.run(
@@ -188,7 +201,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--module", action="append", choices=[t.name for t in TARGETS])
     parser.add_argument("--survivors", action="store_true", help="print surviving mutants")
-    parser.add_argument("--sample", type=int, help="test N random mutants a module, not all")
+    parser.add_argument(
+        "--sample", type=int, help="test N random mutants a module, not all (0: all)"
+    )
     args = parser.parse_args()
     if shutil.which("cosmic-ray", path=str(BIN)) is None:
         raise SystemExit("cosmic-ray is missing: pip install -e '.[mutation]'")
