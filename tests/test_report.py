@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from crawler.commands import stats as report
-from crawler.monitoring.stats_collect import collect, parse_dated_key
+from crawler.monitoring.stats_collect import collect
 from crawler.monitoring.stats_html import bar_chart, line_chart
+from pipelines.archive.keys import parse_dated_key
 
 NOW = "2026-11-25T12:00:00+00:00"
 HISTORY = Path(__file__).parent / "fixtures" / "archive-history"
@@ -183,7 +184,10 @@ def test_html(archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str])
     # Self-contained: no scripts, no stylesheets or images fetched from anywhere.
     assert "<script" not in text
     assert not re.search(r"""(src|href)\s*=""", text)
-    assert text.count("<svg") == 3
+    # Three charts, and a coverage calendar per source (3 sources).
+    assert text.count('<svg class="chart"') == 3
+    assert text.count('<svg class="calendar"') == 3
+    assert text.count("<svg") == 6
     # Articles per day: one line per source, one point per day, with the count in its title.
     assert text.count('<polyline class="series"') == 3
     assert "<title>wiredaily 2026-11-25: 3</title>" in text

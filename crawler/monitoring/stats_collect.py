@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from crawler.monitoring.gaps import Gap, find_gaps
 from crawler.monitoring.history import runs_since
+from pipelines.archive.keys import is_revision, parse_dated_key
 from pipelines.archive.stores import Store, StoreError
 from pipelines.daterange import parse_time
 
@@ -25,19 +26,6 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_DAYS = 90
 DUPLICATE_KINDS = ("url", "exact", "near")
-_REVISION = re.compile(r"\.v\d+\.json$")
-
-
-def parse_dated_key(key: str) -> tuple[str, str, date, str] | None:
-    """Split ``{kind}/{source}/{YYYY}/{MM}/{DD}/{name}`` into its parts, or None."""
-    parts = key.split("/")
-    if len(parts) != 6:
-        return None
-    kind, source, year, month, day, name = parts
-    try:
-        return kind, source, date(int(year), int(month), int(day)), name
-    except ValueError:
-        return None
 
 
 @dataclass
@@ -52,6 +40,8 @@ class SourceStats:
     duplicates_by_kind: Counter[str] = field(default_factory=Counter)
     rejected: int = 0
     last_run: dict[str, Any] | None = None
+    all_by_day: Counter[date] = field(default_factory=Counter)  # every day: the gap baseline
+    gaps: list[Gap] = field(default_factory=list)
 
     @property
     def duplicate_rate(self) -> float:
@@ -108,6 +98,7 @@ class Report:
                     "duplicate_rate": round(stats.duplicate_rate, 4),
                     "rejected": stats.rejected,
                     "articles_by_day": {day.isoformat(): stats.by_day[day] for day in days},
+                    "gaps": [gap.to_json() for gap in stats.gaps],
                     "last_run": stats.last_run,
                 }
                 for name, stats in self.sources.items()
@@ -146,6 +137,32 @@ def _last_run(run: Mapping[str, Any], name: str) -> dict[str, Any]:
     }
 
 
+def _count_articles(
+    store: Store, table: dict[str, SourceStats], since: date | None, today: date
+) -> tuple[date, date]:
+    """Count articles per source and day from the keys; return the days they span."""
+    first_day = until = today
+    for key in store.keys("articles/"):
+        parsed = parse_dated_key(key)
+        if parsed is None or not parsed[3].endswith(".json"):
+            continue
+        _, name, day, filename = parsed
+        stats = table.setdefault(name, SourceStats())
+        revision = is_revision(filename)
+        if not revision:
+            stats.articles_total += 1
+            stats.all_by_day[day] += 1
+        if since and day < since:
+            continue
+        first_day, until = min(first_day, day), max(until, day)
+        if revision:
+            stats.revisions += 1
+        else:
+            stats.articles += 1
+            stats.by_day[day] += 1
+    return first_day, until
+
+
 def collect(
     store: Store,
     now: datetime,
@@ -160,25 +177,7 @@ def collect(
     today = now.astimezone(UTC).date()
     since: date | None = today - timedelta(days=days - 1) if days > 0 else None
     table: dict[str, SourceStats] = {name: SourceStats() for name in sources}
-    first_day = today
-    until = today
-    for key in store.keys("articles/"):
-        parsed = parse_dated_key(key)
-        if parsed is None or not parsed[3].endswith(".json"):
-            continue
-        _, name, day, filename = parsed
-        stats = table.setdefault(name, SourceStats())
-        revision = bool(_REVISION.search(filename))
-        if not revision:
-            stats.articles_total += 1
-        if since and day < since:
-            continue
-        first_day, until = min(first_day, day), max(until, day)
-        if revision:
-            stats.revisions += 1
-        else:
-            stats.articles += 1
-            stats.by_day[day] += 1
+    first_day, until = _count_articles(store, table, since, today)
     for key in store.keys("duplicates/"):
         parsed = parse_dated_key(key)
         if parsed is None or not parsed[3].endswith(".json"):
@@ -204,6 +203,9 @@ def collect(
             stats = table.setdefault(str(name), SourceStats())
             stats.rejected += int((per_source.get(name) or {}).get("rejected", 0))
             stats.last_run = _last_run(run, str(name))  # runs are oldest first
+    # Gaps are judged up to yesterday: today is not over.
+    for stats in table.values():
+        stats.gaps = find_gaps(stats.all_by_day, since or first_day, today - timedelta(days=1))
     return Report(
         archive=store.uri,
         generated_at=now,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 
+from crawler.monitoring.gaps import Gap
 from crawler.monitoring.stats_collect import DUPLICATE_KINDS, Report
 from crawler.monitoring.stats_text import percent
 
@@ -123,12 +124,73 @@ def bar_chart(rows: Sequence[tuple[str, float, str]], label: str, color: str = P
     return "".join(parts)
 
 
+CALENDAR_SHADES = ("#ebedf0", "#c6dbef", "#6baed6", "#2171b5", "#08306b")
+GAP_COLOR = "#cf222e"
+
+
+def calendar(
+    name: str, by_day: Mapping[date, int], days: Sequence[date], gaps: Iterable[Gap]
+) -> str:
+    """Return an SVG coverage calendar: a week a column, Monday on top, one cell a day shaded
+    by its article count; gap days (far below the source's usual count) outlined in red."""
+    if not days:
+        return ""
+    cell, pad, left, top = 12, 2, 30, 16
+    first_monday = days[0] - timedelta(days=days[0].weekday())
+    weeks = (days[-1] - first_monday).days // 7 + 1
+    width, height = left + weeks * (cell + pad) + 8, top + 7 * (cell + pad) + 4
+    peak = max((by_day.get(day, 0) for day in days), default=0)
+    usual = {gap.day: gap.usual for gap in gaps}
+    parts = [
+        f'<svg class="calendar" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" role="img" aria-label="coverage calendar of {html.escape(name)}" '
+        'xmlns="http://www.w3.org/2000/svg">'
+    ]
+    for row, label in ((0, "Mon"), (2, "Wed"), (4, "Fri")):
+        parts.append(
+            f'<text class="tick" x="0" y="{top + row * (cell + pad) + cell - 2}">{label}</text>'
+        )
+    for day in days:
+        column, row = (day - first_monday).days // 7, day.weekday()
+        x, y = left + column * (cell + pad), top + row * (cell + pad)
+        if day.day == 1 or day == days[0]:
+            parts.append(f'<text class="tick" x="{x}" y="{top - 4}">{day:%b}</text>')
+        count = by_day.get(day, 0)
+        shade = CALENDAR_SHADES[math.ceil(count / peak * 4) if peak and count else 0]
+        title = f"{day}: {count} article{'' if count == 1 else 's'}"
+        outline = ""
+        if day in usual:
+            title += f", usually {_num(usual[day])}: a gap"
+            outline = f' class="gap" stroke="{GAP_COLOR}" stroke-width="2"'
+        parts.append(
+            f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" rx="2" fill="{shade}"'
+            f"{outline}><title>{html.escape(title)}</title></rect>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def calendars(report: Report) -> str:
+    """Return each source's calendar under its name, with its gap days listed."""
+    parts = []
+    for name, stats in report.sources.items():
+        gaps = [gap for gap in stats.gaps if report.since <= gap.day <= report.until]
+        listed = ", ".join(str(gap.day) for gap in gaps) or "none"
+        parts.append(
+            f"<h3>{html.escape(name)}</h3>"
+            + calendar(name, stats.by_day, report.days, gaps)
+            + f'<p class="muted">gap days: {html.escape(listed)}</p>'
+        )
+    return "".join(parts)
+
+
 STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:2em auto;max-width:960px;color:#222}
 h1{font-size:1.4em}h2{font-size:1.1em;margin-top:2em}
 table{border-collapse:collapse;width:100%}th,td{padding:4px 8px;border-bottom:1px solid #ddd}
 th{text-align:left;background:#f4f4f4}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .chart .grid{stroke:#e4e4e4}.chart .axis{stroke:#888}.chart text{font-size:11px;fill:#444}
+h3{font-size:1em;margin:1em 0 .2em}.calendar text{font-size:9px;fill:#666}
 .status-ok{color:#1a7f37}.status-failed{color:#cf222e;font-weight:bold}
 .status-interrupted{color:#9a6700}.muted{color:#777}
 """
@@ -210,6 +272,10 @@ def render_html(report: Report) -> str:
 · generated {report.generated_at:%Y-%m-%d %H:%M} UTC</p>
 <h2>Articles per day per source</h2>
 {line_chart(series, days)}
+<h2>Coverage calendar per source</h2>
+<p class="muted">articles a day by key date; days outlined in red yielded far less than the
+source usually does (<code>wirearchive gaps</code>; <code>backfill --gaps</code> fills them)</p>
+{calendars(report)}
 <h2>Duplicate rate per source</h2>
 <p class="muted">duplicates / (articles + duplicates) over the period</p>
 {bar_chart(dup_rows, "duplicate rate per source", PALETTE[3])}

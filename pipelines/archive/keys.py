@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from scrapy.crawler import Crawler
 from pipelines.items import Article, Duplicate
 
 DEFAULT_ARCHIVE = "./archive"
+_REVISION = re.compile(r"\.v\d+\.json$")
 
 
 def resolve_archive(flag: str | None, configured: str | None = None) -> str:
@@ -46,6 +48,23 @@ def dated_key(kind: str, source: str, day: date, name: str) -> str:
     The year is always four digits: ``%Y`` writes year 1 as "1" on glibc.
     """
     return f"{kind}/{source}/{day.year:04d}/{day.month:02d}/{day.day:02d}/{name}"
+
+
+def parse_dated_key(key: str) -> tuple[str, str, date, str] | None:
+    """Split ``{kind}/{source}/{YYYY}/{MM}/{DD}/{name}`` into its parts, or None."""
+    parts = key.split("/")
+    if len(parts) != 6:
+        return None
+    kind, source, year, month, day, name = parts
+    try:
+        return kind, source, date(int(year), int(month), int(day)), name
+    except ValueError:
+        return None
+
+
+def is_revision(name: str) -> bool:
+    """Tell whether an article object's name is a later version (``{id}.v{n}.json``)."""
+    return bool(_REVISION.search(name))
 
 
 def article_keys(article: Article) -> tuple[str, str]:
