@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -148,3 +149,10 @@ def test_parse_time(value: Any, expected: datetime | None) -> None:
     if expected is not None:
         assert parsed is not None
         assert parsed.utcoffset() == expected.utcoffset()
+
+
+def test_a_range_cannot_be_changed_after_it_is_checked() -> None:
+    # __post_init__ checks the order once: a range changed later would escape the check.
+    wanted = DateRange(OCT_10, OCT_20)
+    with pytest.raises(FrozenInstanceError):
+        wanted.since = date(2026, 10, 30)  # type: ignore[misc]
