@@ -55,7 +55,15 @@ TARGETS = (
         "crawler/downloadermiddlewares/address_guard.py",
         ("tests/test_guard.py", "tests/test_guard_hardening.py"),
     ),
-    Target("warc", "pipelines/archive/warc.py", ("tests/test_raw_record.py",)),
+    Target(
+        "warc",
+        "pipelines/archive/warc.py",
+        (
+            "tests/test_warc_codings.py",
+            "tests/test_warc_request_line.py",
+            "tests/test_raw_record.py",
+        ),
+    ),
     Target("lock", "pipelines/archive/lock.py", ("tests/test_lock.py",)),
     Target("daterange", "pipelines/daterange.py", ("tests/test_daterange.py",)),
     Target("wire", "pipelines/extract/wire.py", ("tests/test_wire.py", "tests/test_properties.py")),

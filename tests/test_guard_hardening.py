@@ -22,6 +22,7 @@ from crawler.demo.loopback import LoopbackServer, Resource
 from crawler.downloadermiddlewares.address_guard import (
     GuardedResolver,
     Policy,
+    _proxy_host,
     blocked_reason,
     literal_address,
 )
@@ -274,3 +275,19 @@ def test_redirects_into_forbidden_addresses_are_refused_and_not_connected(
     assert summary["articles_archived"] == 1
     assert len(archive_objects(archive, "articles")) == 1
     assert traps.connections() == 0
+
+
+@pytest.mark.parametrize(
+    ("proxy", "named"),
+    [
+        ("http://10.0.0.1:3128", "10.0.0.1:3128"),
+        ("http://user:secret@10.0.0.1:3128", "10.0.0.1:3128"),  # never the credentials
+        ("10.0.0.1:3128", "10.0.0.1:3128"),  # no scheme, as http_proxy often is
+        ("user:secret@proxy.example:8080", "proxy.example:8080"),
+        ("https://proxy.example", "proxy.example"),
+        ("http://[::1]:8080", "::1:8080"),
+        ("http://[::1", "(unparsable)"),
+    ],
+)
+def test_a_refused_proxy_is_named_by_host_and_port(proxy: str, named: str) -> None:
+    assert _proxy_host(proxy) == named
