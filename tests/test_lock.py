@@ -281,6 +281,15 @@ def test_renew_of_a_removed_lock_raises_lock_lost(store: Store) -> None:
         lock.renew()
 
 
+def test_renew_of_a_lock_overwritten_with_garbage_raises_lock_lost(store: Store) -> None:
+    lock = RunLock(store, "run-a", lease_seconds=LEASE)
+    lock.acquire()
+    store.put(LOCK_KEY, b"{not json", overwrite=True)
+    with pytest.raises(LockLost) as caught:
+        lock.renew()
+    assert str(caught.value).endswith(f"is now held by {UNREADABLE_HOLDER}")
+
+
 def test_unreadable_lock_is_reported_as_held(store: Store) -> None:
     store.put(LOCK_KEY, b"{not json")
     clock = Clock(START + 10 * LEASE)
