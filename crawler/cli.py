@@ -44,14 +44,14 @@ def command_module(name: str) -> ModuleType:
 def modules_for(argv: Sequence[str]) -> list[str]:
     """The commands a command line needs parsers for.
 
-    The named command alone; every command for help or an unknown name (argparse then lists
-    the choices); none for ``--version`` or an empty line.
+    The named command alone; every command for the top-level help or an unknown name
+    (argparse then lists the choices); none for ``--version`` or an empty line.
     """
-    name = next((arg for arg in argv if not arg.startswith("-")), None)
-    if name in COMMANDS:
-        return [name]
-    if name is not None or _HELP & set(argv):
+    at = next((i for i, arg in enumerate(argv) if not arg.startswith("-")), len(argv))
+    if _HELP & set(argv[:at]):
         return list(COMMANDS)
+    if at < len(argv):
+        return [argv[at]] if argv[at] in COMMANDS else list(COMMANDS)
     return []
 
 

@@ -26,6 +26,8 @@ HEAVY = ("scrapy", "twisted", "trafilatura", "boto3", "uvicorn", "numpy", "redis
         ([], []),
         (["--help"], list(COMMANDS)),
         (["-h"], list(COMMANDS)),
+        (["-h", "crawl"], list(COMMANDS)),  # the top-level help lists every command
+        (["crawl", "-h"], ["crawl"]),
         (["crawll"], list(COMMANDS)),  # a typo: argparse lists every choice
     ],
 )
