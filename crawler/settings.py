@@ -49,6 +49,11 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
+# Parallel calls over one response's output. Scrapy starts this many asyncio tasks for
+# every response, whatever it yields: 100 (its default) for an article page's one item cost
+# the reactor ~10 ms a page (20,000 tasks for 200 pages). Pages are still extracted in
+# parallel across responses; a feed's links are only queued.
+CONCURRENT_ITEMS = 4
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # larger bodies are abandoned while streaming
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024

@@ -7,6 +7,7 @@ import pytest
 from pipelines.extract.furniture import (
     clean_text,
     is_byline_line,
+    is_edge_byline,
     is_furniture,
     is_site_banner,
     is_timestamp_line,
@@ -145,3 +146,50 @@ def test_clean_text_seed_top() -> None:
         "MOSCOW (UrduPoint News / Sputnik - 20th February, 2020) Russia maintains contact.",
         "Zakharova did not rule out the possibility of either country sending a delegation.",
     ]
+
+
+STORY = "Der Stadtrat hat am Montag den neuen Haushalt mit großer Mehrheit beschlossen."
+
+
+@pytest.mark.parametrize(
+    ("line", "authors", "byline"),
+    [
+        ("Von Anna Müller", ("Anna Müller",), True),
+        ("Par Jean Dupont et Marie Curie", ("Jean Dupont", "Marie Curie"), True),
+        ("Por María García | Madrid", ("María García",), True),
+        ("MDR (Engin Haupt, Alisa Sonntag)", ("Engin Haupt", "Alisa Sonntag"), True),
+        ("박준석 기자 외 1명", ("박준석",), True),
+        ("（文・山田太郎）", ("山田太郎",), True),
+        ("记者 张伟 报道", ("张伟",), True),
+        ("Автор: Иван Петров", ("Иван Петров",), True),
+        ("Anna Müller (@amueller)", ("Anna Müller",), True),
+        # A sentence about the author is story text.
+        (
+            "Anna Müller sprach am Montag mit dem Bürgermeister über den Haushalt",
+            ("Anna Müller",),
+            False,
+        ),
+        ("山田太郎首相は１３日、記者会見で新しい経済対策を発表した。", ("山田太郎",), False),
+        # A line naming somebody else is not the byline.
+        ("Von Peter Schmidt", ("Anna Müller",), False),
+        ("Von Anna Müller", (), False),
+    ],
+)
+def test_edge_byline(line: str, authors: tuple[str, ...], byline: bool) -> None:
+    assert is_edge_byline(line, authors) is byline
+
+
+@pytest.mark.parametrize(
+    ("text", "authors", "kept"),
+    [
+        (f"Von Anna Müller\n{STORY}", ("Anna Müller",), [STORY]),
+        (f"{STORY}\n（山田太郎）", ("山田太郎",), [STORY]),
+        (f"{STORY}\nPor María García", ("María García",), [STORY]),
+        # Only at the edges: a short line naming the author inside the story stays.
+        (f"{STORY}\nVon Anna Müller\n{STORY}", ("Anna Müller",), [STORY, "Von Anna Müller", STORY]),
+    ],
+)
+def test_clean_text_drops_the_byline_at_the_edges(
+    text: str, authors: tuple[str, ...], kept: list[str]
+) -> None:
+    assert clean_text(text, None, authors).split("\n") == kept

@@ -4,12 +4,19 @@ Lengths are counted in units (scripts.py): words, or characters of scripts writt
 without spaces, so a Japanese story is as long here as its English translation or longer.
 Each gate looks at the page and at the text extracted from it, and only fires on short
 texts (GATE_MAX_UNITS): a real story that mentions "404" or "subscribe" keeps its body.
+The error and paywall gates read structure, never phrases, so they work in every language:
+a status code in the heading or a noindex page that declares no article; a paywall notice
+in markup, or JSON-LD saying the text is not free while the page serves far less of it
+than it declares.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
+
+from lxml import etree
 
 from pipelines.extract.furniture import squash
 from pipelines.extract.metadata import ld_blocks, ld_nodes, ld_types
@@ -26,22 +33,36 @@ STUB_MAX_UNITS = 60
 LINKED_SHARE = 0.5
 # ... or there is no text at all but many headline links.
 FRONT_MIN_LINKS = 15
-_ERROR_TITLE = re.compile(
-    r"\b(?:page not found|not found|error 404|404 error|404|page (?:does not|doesn'?t) exist"
-    r"|page (?:is )?(?:no longer )?(?:available|unavailable)|something went wrong"
-    r"|(?:an )?error (?:has )?occurred|server error|access denied)\b",
-    re.IGNORECASE,
+# A soft error page names its HTTP status in its <title> or <h1> in every language ("Fehler
+# 404", "404 Not Found", "Erreur 404", "ページが見つかりません（404）"); 404 and 410 only,
+# because a headline may well start "500 killed ...".
+_STATUS_IN_HEADING = re.compile(r"(?<![\d.,])(?:404|410)(?![\d.,])")
+# A paywall notice is marked up, whatever language its words are in: the part schema.org's
+# `hasPart.cssSelector` names, or an element whose class or id says so.
+_PAYWALL_MARKUP = etree.XPath(
+    "//*[re:test(@class, 'paywall|regwall', 'i') or re:test(@id, 'paywall|regwall', 'i')]",
+    namespaces={"re": "http://exslt.org/regular-expressions"},
 )
-_PAYWALL = re.compile(
-    r"subscribe (?:now )?to (?:continue|read|keep reading|unlock)|subscribers? only"
-    r"|(?:already|are you) a subscriber|to continue reading|continue reading with"
-    r"|sign in to (?:read|continue)|(?:log in|login|register) to (?:read|continue)"
-    r"|this (?:article|story|content) is (?:for|available to|reserved for) (?:paid )?subscribers"
-    r"|become a (?:member|subscriber) to|unlock (?:this|the full) (?:article|story)",
-    re.IGNORECASE,
+# A simple CSS selector (".paywall", "#premium", "div.locked"): the only kind read here.
+_SIMPLE_SELECTOR = re.compile(r"^\s*([a-z][a-z0-9]*)?([.#])([\w-]+)\s*$", re.IGNORECASE)
+# Served in full: the text holds at least this share of the length the page declares
+# (JSON-LD wordCount or articleBody). Cut short: under this share.
+SERVED_SHARE = 0.8
+TRUNCATED_SHARE = 0.5
+# A notice element holding the text's opening this long wraps the story: it is no notice.
+NOTICE_KEY_CHARS = 40
+_ARTICLE_TYPES = frozenset(
+    {
+        "Article",
+        "NewsArticle",
+        "ReportageNewsArticle",
+        "AnalysisNewsArticle",
+        "OpinionNewsArticle",
+        "BackgroundNewsArticle",
+        "BlogPosting",
+        "LiveBlogPosting",
+    }
 )
-PAGE_TEXT_SCAN = 50_000
-_ARTICLE_TYPES = frozenset({"NewsArticle", "Article", "ReportageNewsArticle"})
 
 
 class ExtractionRejected(Exception):
@@ -95,6 +116,115 @@ def _heading(tree: Any, title: str | None) -> str:
     return " ".join(p for p in parts if p)
 
 
+def _is_false(value: Any) -> bool:
+    """schema.org booleans come as JSON false or as the strings "False"/"false"."""
+    return value is False or (isinstance(value, str) and value.strip().lower() == "false")
+
+
+@dataclass(frozen=True)
+class Access:
+    """What a page's JSON-LD says about access to its text, and how long that text is."""
+
+    withheld: bool  # isAccessibleForFree is false on the article or a part of it
+    selectors: tuple[str, ...]  # hasPart cssSelectors of the parts not free to read
+    declared_units: int | None  # wordCount, or the units of articleBody
+
+
+def declared_access(nodes: list[dict[str, Any]]) -> Access:
+    """Read isAccessibleForFree, hasPart.cssSelector, wordCount and articleBody."""
+    withheld = False
+    selectors: list[str] = []
+    declared: int | None = None
+    for node in nodes:
+        if _is_false(node.get("isAccessibleForFree")):
+            withheld = True
+            selector = node.get("cssSelector")
+            if isinstance(selector, str):
+                selectors.extend(part for part in selector.split(",") if part.strip())
+        count = node.get("wordCount")
+        if isinstance(count, (int, str)) and str(count).strip().isdigit():
+            declared = max(declared or 0, int(str(count).strip()))
+        body = node.get("articleBody")
+        if isinstance(body, str) and body.strip():
+            declared = max(declared or 0, count_units(body))
+    return Access(withheld, tuple(selectors), declared or None)
+
+
+def _selected(tree: Any, selector: str) -> list[Any]:
+    """Elements a simple CSS selector (tag.class, tag#id) names; [] for any other kind."""
+    found = _SIMPLE_SELECTOR.match(selector)
+    if not found:
+        return []
+    tag, kind, name = found.group(1), found.group(2), found.group(3)
+    attribute = "class" if kind == "." else "id"
+    return [
+        element
+        for element in tree.iter(tag.lower() if tag else etree.Element)
+        if isinstance(element.tag, str)
+        and (
+            name in (element.get(attribute) or "").split()
+            if kind == "."
+            else element.get("id") == name
+        )
+    ]
+
+
+def paywall_notice(tree: Any, text: str, selectors: tuple[str, ...] = ()) -> bool:
+    """Tell whether the page serves a paywall notice in markup, beside the story text.
+
+    The notice is an element the page marks as its paywalled part (hasPart.cssSelector) or
+    whose class or id says paywall, holding some text of its own: a container that wraps
+    the story itself (a class like "paywall-free article-body") is no notice.
+    """
+    elements = [e for selector in selectors for e in _selected(tree, selector)]
+    elements.extend(_PAYWALL_MARKUP(tree))
+    opening = squash(text)[:NOTICE_KEY_CHARS]
+    for element in elements:
+        inside = squash(element.text_content())
+        if inside and not (opening and opening in inside):
+            return True
+    return False
+
+
+def is_paywall_stub(tree: Any, text: str, access: Access) -> bool:
+    """Tell a teaser behind a paywall from a story served in full, in any language.
+
+    Evidence is structural, never a phrase: the page declares its text not free
+    (isAccessibleForFree false) and either serves a paywall notice in markup or serves far
+    less than the length it declares; or, for a stub, serves a paywall notice at all. A text
+    holding most of the declared length was served in full, whatever the metadata says.
+    """
+    size = count_units(text)
+    if size >= GATE_MAX_UNITS:
+        return False
+    declared = access.declared_units
+    if declared and size >= SERVED_SHARE * declared:
+        return False
+    truncated = bool(declared) and size < TRUNCATED_SHARE * (declared or 0)
+    if access.withheld and truncated:
+        return True
+    notice = paywall_notice(tree, text, access.selectors)
+    return notice and (access.withheld or size < STUB_MAX_UNITS)
+
+
+def is_error_page(tree: Any, title: str | None, types: set[str], og_type: str) -> bool:
+    """Tell a soft error page (served with 200) from a short article, in any language.
+
+    The page names the status in its heading (404, 410), or asks search engines not to
+    index it; and it declares no article (no JSON-LD article type, no og:type article).
+    """
+    if types & _ARTICLE_TYPES or og_type.strip().lower() == "article":
+        return False
+    if _STATUS_IN_HEADING.search(_heading(tree, title)):
+        return True
+    robots = " ".join(
+        (m.get("content") or "").lower()
+        for m in tree.iter("meta")
+        if (m.get("name") or "").lower() == "robots"
+    )
+    return "noindex" in robots
+
+
 def check_page(
     tree: Any,
     title: str | None,
@@ -107,24 +237,17 @@ def check_page(
     size = count_units(text)
     if size >= GATE_MAX_UNITS or tree is None:
         return
-    heading = _heading(tree, title)
-    if _ERROR_TITLE.search(heading):
-        raise ExtractionRejected("error_page", f"error page: {heading[:80]!r}")
-    if _PAYWALL.search(text):
-        raise ExtractionRejected("paywall", f"paywall stub ({size} units)")
-    # A paywall notice outside the text counts only for a stub: a paywalled page that shows
-    # its lead is archived with what it shows. `isAccessibleForFree: false` alone is no
-    # evidence: sites declare it on pages they serve whole.
-    if size < STUB_MAX_UNITS and _PAYWALL.search(
-        " ".join(tree.xpath("//body//text()"))[:PAGE_TEXT_SCAN]
-    ):
-        raise ExtractionRejected("paywall", f"paywall notice, {size} units of text")
     if nodes is None:
         nodes = ld_nodes(ld_blocks(tree))
+    types = ld_types(nodes)
     og_type = next(
         (m.get("content") or "" for m in tree.iter("meta") if m.get("property") == "og:type"), ""
     )
-    types = ld_types(nodes)
+    if is_error_page(tree, title, types, og_type):
+        raise ExtractionRejected("error_page", f"error page: {_heading(tree, title)[:80]!r}")
+    access = declared_access(nodes)
+    if is_paywall_stub(tree, text, access):
+        raise ExtractionRejected("paywall", f"paywall stub ({size} units)")
     if og_type.lower().startswith("video") or (
         "VideoObject" in types and not types & _ARTICLE_TYPES
     ):

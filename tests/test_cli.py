@@ -1,0 +1,62 @@
+"""The command line imports only the command it runs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+
+import pytest
+
+from crawler.cli import COMMANDS, build_parser, modules_for
+from tests.helpers.support import CLI_TIMEOUT, ROOT
+
+# What no command but its own should pay for at start-up.
+HEAVY = ("scrapy", "twisted", "trafilatura", "boto3", "uvicorn", "numpy", "redis")
+
+
+@pytest.mark.parametrize(
+    ("argv", "names"),
+    [
+        (["sources", "--config", "x.yaml"], ["sources"]),
+        (["eval-extraction", "tests/data/extraction-dev"], ["eval-extraction"]),
+        (["crawl", "--source", "a"], ["crawl"]),
+        (["--version"], []),
+        ([], []),
+        (["--help"], list(COMMANDS)),
+        (["-h"], list(COMMANDS)),
+        (["-h", "crawl"], list(COMMANDS)),  # the top-level help lists every command
+        (["crawl", "-h"], ["crawl"]),
+        (["crawll"], list(COMMANDS)),  # a typo: argparse lists every choice
+    ],
+)
+def test_modules_for(argv: list[str], names: list[str]) -> None:
+    assert modules_for(argv) == names
+
+
+def test_every_command_registers_the_name_it_is_listed_under() -> None:
+    parser = build_parser()
+    actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    assert len(actions) == 1
+    assert list(actions[0].choices) == list(COMMANDS)
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["sources", "--config", "x.yaml"]])
+def test_light_commands_import_no_heavy_library(argv: list[str]) -> None:
+    probe = (
+        "import json, sys\n"
+        "from crawler.cli import build_parser, modules_for\n"
+        f"build_parser(modules_for({argv!r}))\n"
+        "import crawler.sources\n"
+        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT,
+        check=True,
+    )
+    assert json.loads(done.stdout) == []
