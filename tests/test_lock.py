@@ -444,3 +444,13 @@ def test_two_processes_and_a_killed_holder(tmp_path: Path, helper: subprocess.Po
     with RunLock(store, "run-main"):
         assert read_lock(store).run_id == "run-main"
     assert not store.exists(LOCK_KEY)
+
+
+@pytest.mark.parametrize(("lease", "accepted"), [(0.5, True), (1, True), (0, False), (-5, False)])
+def test_a_lease_must_be_positive(tmp_path: Path, lease: float, accepted: bool) -> None:
+    store = LocalStore(tmp_path / "archive")
+    if accepted:
+        assert RunLock(store, "run-a", lease_seconds=lease).lease_seconds == lease
+    else:
+        with pytest.raises(ValueError, match=f"lease_seconds must be positive, not {lease}"):
+            RunLock(store, "run-a", lease_seconds=lease)
