@@ -191,7 +191,10 @@ class RunSummary:
                 "since": settings.get("WIREARCHIVE_SINCE"),
                 "until": settings.get("WIREARCHIVE_UNTIL"),
                 "urls": len(settings.getlist("WIREARCHIVE_URLS")),
+                "from": settings.get("WIREARCHIVE_HISTORY"),
             }
+            if settings.get("WIREARCHIVE_HISTORY"):
+                summary["history"] = outcomes.history_counts(stats.get_stats())
         try:
             await asyncio.to_thread(
                 open_store(uri).put,
