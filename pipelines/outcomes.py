@@ -48,7 +48,9 @@ HISTORY_FILES_SCANNED = "history/files_scanned"  # read to the end, every kept r
 HISTORY_FILES_FAILED = "history/files_failed"  # unreadable or cut off: scanned again next run
 HISTORY_BYTES = "history/bytes_scanned"  # compressed bytes of WARC read
 HISTORY_RECORDS = "history/records_scanned"  # response records looked at
+HISTORY_NAMELESS = "history/records_without_uri"  # unreadable headers: whose, unknown
 HISTORY_OUT_OF_RANGE = "history/records_out_of_range"  # the source's, captured out of range
+HISTORY_LISTING_FAILED = "history_listing"  # an error: the archive's listing could not be read
 HISTORY_CAPTURES = "history/captures"  # records (CC-NEWS) or captures (CDX) sent to the pipeline
 
 BAD_SCHEME = "bad_scheme"  # the reason a non-http(s) URL is dropped under

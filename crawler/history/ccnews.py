@@ -120,6 +120,7 @@ class ScanCounts:
     records: int = 0
     out_of_range: int = 0
     filtered: int = 0
+    nameless: int = 0  # response records without a WARC-Target-URI (cut-off headers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +143,10 @@ def scan(
     def ours(record: WarcRecord) -> bool:
         counts.records += 1
         uri = record.headers.get("WARC-Target-URI")
-        return uri is not None and uri_host(uri) in hosts
+        if uri is None:
+            counts.nameless += 1  # whose page it was cannot be told: counted for the run
+            return False
+        return uri_host(uri) in hosts
 
     for record in ArchiveIterator(
         cast(Any, stream),  # its stub asks for seek/tell; a stream read forward is enough

@@ -125,7 +125,12 @@ class FileFeeder:
                 if self.claim is not None and not self.claim(file):
                     self._put(ClaimedElsewhere(file))
                     continue
-                self._put(self._scan(file))
+                try:
+                    ended = self._scan(file)
+                except BaseException as err:
+                    logger.error("CC-NEWS file %s: the scan crashed: %r", file, err)
+                    ended = FileEnded(file, ScanCounts(), 0, f"the scan crashed: {err!r}")
+                self._put(ended)
         finally:
             with self.lock:
                 self.running -= 1

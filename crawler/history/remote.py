@@ -58,6 +58,18 @@ class CountingStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:
+        return False
+
+    def tell(self) -> int:
+        return self.read_bytes
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        # fastwarc asks where it is (seek(0, SEEK_CUR)); a stream cannot go anywhere else.
+        if (offset, whence) in ((0, io.SEEK_CUR), (self.read_bytes, io.SEEK_SET)):
+            return self.read_bytes
+        raise io.UnsupportedOperation("a CC-NEWS stream is read forward only")
+
     def read(self, size: int = -1) -> bytes:
         try:
             data = self.raw.read(size)

@@ -104,7 +104,8 @@ def parse_cdx(body: bytes) -> tuple[list[CdxCapture], str | None]:
 
 def capture_url(base: str, timestamp: str, url: str) -> str:
     """Return the URL of a capture's raw bytes: ``web/{timestamp}id_/{url}``."""
-    return urljoin(base, f"web/{timestamp}id_/{url}")
+    # Joined as text: urljoin would fold the page's "http://" into "http:/".
+    return urljoin(base, f"web/{timestamp}id_/") + url
 
 
 def served_timestamp(url: str, asked: str) -> str:

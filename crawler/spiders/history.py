@@ -50,6 +50,8 @@ from pipelines.outcomes import (
     HISTORY_FILES_FAILED,
     HISTORY_FILES_LISTED,
     HISTORY_FILES_SCANNED,
+    HISTORY_LISTING_FAILED,
+    HISTORY_NAMELESS,
     HISTORY_OUT_OF_RANGE,
     HISTORY_RECORDS,
     is_transient,
@@ -199,7 +201,7 @@ class HistorySpider(WireSpider):
             remote = self._remote()
             files = await asyncio.to_thread(self._plan, remote)
         except RemoteError as err:
-            self.counters.error("ccnews_listing")
+            self.counters.error(HISTORY_LISTING_FAILED)
             logger.error("cannot list CC-NEWS: %s", err)
             return
         if not files:
@@ -227,6 +229,10 @@ class HistorySpider(WireSpider):
                         yield request
         finally:
             self.feeder.stop()
+        for file, unit in self.units.items():
+            if not unit.scanned:  # a scanner died without a word: not finished
+                unit.scanned = unit.failed = True
+                self._maybe_finish(file)
 
     def _on_event(self, event: Event) -> Iterator[scrapy.Request]:
         if isinstance(event, Found):
@@ -266,6 +272,8 @@ class HistorySpider(WireSpider):
         self.counters.history(HISTORY_BYTES, event.bytes_read)
         self.counters.history(HISTORY_RECORDS, counts.records)
         self.counters.history(HISTORY_OUT_OF_RANGE, counts.out_of_range)
+        if counts.nameless:
+            self.counters.history(HISTORY_NAMELESS, counts.nameless)
         if counts.filtered:
             self.counters.discovered("filtered")
         unit.counts = {
@@ -415,7 +423,11 @@ class HistorySpider(WireSpider):
             response.body,
             captured_at,
             # Where these bytes were read: the capture, not the page's own server.
-            extra={"WARC-Source-URI": response.url},
+            extra={
+                "WARC-Source-URI": wayback.capture_url(
+                    str(self.settings.get("WIREARCHIVE_WAYBACK_URL")), timestamp, page
+                )
+            },
         )
         return Capture(
             url=page,
