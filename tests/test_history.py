@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -12,10 +15,17 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
 from warcio.archiveiterator import ArchiveIterator
 
+from crawler.cli import build_parser
+from crawler.commands import backfill as backfill_command
 from crawler.demo.loopback import LoopbackServer, Resource
+from crawler.exits import EXIT_USAGE, RunError
+from tests.helpers.fixtures_redis import redis_server, redis_url  # noqa: F401
+from tests.helpers.fixtures_s3 import ACCESS_KEY, SECRET_KEY, s3_client, start_s3_server
 from tests.helpers.history_archives import CCNewsTree, Rec, WaybackServer, warc_file
 from tests.helpers.support import (
     FAST_CRAWL,
@@ -377,11 +387,159 @@ def test_wayback_archives_the_sources_captures_politely(
     assert len([path for path, _ in server.log.hits if path.startswith("/web/")]) == 4
 
 
-def test_a_domains_only_source_is_for_history_backfills_only(
-    tmp_path: Path, publisher: LoopbackServer
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ([], "source 'elsewhere' declares only domains: backfill it with --from ccnews"),
+        (["--from", "wayback", "--since", SINCE], "--from wayback needs --since and --until"),
+        (
+            ["--from", "ccnews", "--since", SINCE, "--until", UNTIL, "--urls", "-"],
+            "--from ccnews and --urls exclude each other",
+        ),
+    ],
+)
+def test_history_usage_errors(
+    tmp_path: Path, publisher: LoopbackServer, extra: list[str], message: str
+) -> None:
+    config = config_for(tmp_path, publisher)
+    parser = build_parser()
+    args = parser.parse_args(["backfill", "--source", "elsewhere", "--config", str(config), *extra])
+    with pytest.raises(RunError, match=re.escape(message)) as raised:
+        backfill_command.run(args)
+    assert raised.value.exit_status == EXIT_USAGE
+
+
+# -- distributed, and CC-NEWS on S3 --------------------------------------------------------------
+
+
+def spread_tree(site: str, pages: list[bytes], files: int) -> tuple[CCNewsTree, set[str]]:
+    """A CC-NEWS month of ``files`` files, two pages of the source in each."""
+    tree = CCNewsTree()
+    wanted = set()
+    for number in range(files):
+        records = [
+            Rec(f"{site}/news/f{number}-{k}.html", f"2026-10-01T{number:02d}:1{k}:00Z", page)
+            for k, page in enumerate(pages[2 * number : 2 * number + 2])
+        ]
+        wanted |= {rec.url for rec in records}
+        data, _offsets = warc_file(records)
+        tree.add_file(f"{MONTH}/CC-NEWS-20261001{number:02d}0000-0000{number}.warc.gz", data)
+    tree.publish()
+    return tree, wanted
+
+
+def test_distributed_workers_share_the_files(
+    tmp_path: Path,
+    publisher: LoopbackServer,
+    pages: list[bytes],
+    redis_url: str,  # noqa: F811
 ) -> None:
     config_for(tmp_path, publisher)
-    plain = ["backfill", "--source", "elsewhere", "--config", str(tmp_path / "sources.yaml")]
-    result = run_cli([*plain, "--since", SINCE, "--until", UNTIL])
-    assert result.status == 2
-    assert "declares only domains: backfill it with --from ccnews" in result.stderr
+    tree, wanted = spread_tree(publisher.site, pages, 6)  # type: ignore[attr-defined]
+    for path in tree.files:
+        tree.slow[path] = 0.004  # about a second a file: both workers are at it at once
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "XDG_CACHE_HOME": SESSION_CACHE,
+        "WIREARCHIVE_CCNEWS_URL": tree.server.base_url + "/",
+    }
+    with tree.server.running():
+        workers = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "crawler",
+                    *history_args(tmp_path, "ccnews"),
+                    *("--redis", redis_url, "--worker", f"w{n}"),
+                    *("--summary", str(tmp_path / f"w{n}.json")),
+                    *FAST_CRAWL,
+                ],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for n in range(2)
+        ]
+        errors = [worker.communicate(timeout=120)[1] for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0], errors
+    scanned = [load_json(tmp_path / f"w{n}.json")["history"]["files_scanned"] for n in range(2)]
+    assert sum(scanned) == 6
+    assert min(scanned) >= 1  # both took files
+    assert all(tree.log.count(path) == 1 for path in tree.files)  # each file read once
+    assert set(articles(tmp_path / "archive")) == wanted
+    assert publisher.requests == []
+
+
+def anonymous_read_config(path: Path) -> Path:
+    """SeaweedFS identities: the test key for everything, and anonymous reads of the bucket."""
+    path.write_text(
+        json.dumps(
+            {
+                "identities": [
+                    {
+                        "name": "admin",
+                        "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
+                        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                    },
+                    {"name": "anonymous", "actions": ["Read:commoncrawl", "List:commoncrawl"]},
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_ccnews_is_read_from_s3_without_credentials(
+    tmp_path: Path, publisher: LoopbackServer, pages: list[bytes]
+) -> None:
+    config_for(tmp_path, publisher)
+    tree, wanted = spread_tree(publisher.site, pages, 2)  # type: ignore[attr-defined]
+    base = tmp_path / "seaweedfs"
+    base.mkdir()
+    server = start_s3_server(base, anonymous_read_config(base / "s3.json"))
+    try:
+        client = s3_client(server.endpoint)
+        client.create_bucket(Bucket="commoncrawl")
+        for path, data in tree.files.items():
+            client.put_object(Bucket="commoncrawl", Key=path, Body=data)
+        listing = gzip.compress("\n".join(tree.files).encode())
+        client.put_object(Bucket="commoncrawl", Key=f"{MONTH}/warc.paths.gz", Body=listing)
+        # Keys the server refuses: only an unsigned (anonymous) request can read the bucket.
+        env = {
+            "AWS_ENDPOINT_URL_S3": server.endpoint,
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "unknown-key",
+            "AWS_SECRET_ACCESS_KEY": "unknown-secret",
+            "WIREARCHIVE_CCNEWS_URL": "s3://commoncrawl/",
+        }
+        assert anonymous_denied_when_signed(server.endpoint)
+        summary = tmp_path / "summary.json"
+        result = run_cli(
+            [*history_args(tmp_path, "ccnews"), "--summary", str(summary), *FAST_CRAWL], env=env
+        )
+    finally:
+        server.stop()
+    assert result.status == 0, result.stderr
+    assert load_json(summary)["history"]["files_scanned"] == 2
+    assert set(articles(tmp_path / "archive")) == wanted
+
+
+def anonymous_denied_when_signed(endpoint: str) -> bool:
+    """Tell whether the server refuses a request signed with unknown keys."""
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="unknown-key",
+        aws_secret_access_key="unknown-secret",
+        region_name="us-east-1",
+    )
+    try:
+        client.head_object(Bucket="commoncrawl", Key=f"{MONTH}/warc.paths.gz")
+    except ClientError:
+        return True
+    return False

@@ -43,11 +43,12 @@ def run(args: argparse.Namespace) -> int:
     """Fill one source's history: by date range, or exactly the listed URLs."""
     wanted = options.date_range(args)
     since, until = wanted.since, wanted.until
-    urls = options.read_urls(args.urls) if args.urls else []
     config = load_config(args.config)
-    overrides = options.setting_overrides(args)
     if args.history:
         check_history(args, config, since is not None and until is not None)
+    urls = options.read_urls(args.urls) if args.urls else []
+    overrides = options.setting_overrides(args)
+    if args.history:
         overrides = {**endpoints(overrides), **overrides, "WIREARCHIVE_HISTORY": args.history}
     elif not config.source(args.source).discoverable:
         raise RunError(

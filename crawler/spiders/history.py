@@ -21,7 +21,6 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import redis
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -35,6 +34,7 @@ from crawler.downloadermiddlewares.skip_archived import ARTICLE_META, PAGE_URL_M
 from crawler.failures import failure_reason
 from crawler.history import ccnews, wayback
 from crawler.history.capture import REPLAY_META, UNIT_META, Capture
+from crawler.history.claims import FileClaims
 from crawler.history.feeder import ClaimedElsewhere, Event, FileEnded, FileFeeder, Found
 from crawler.history.progress import Days, Progress
 from crawler.history.remote import NotFound, Remote, RemoteError, month_listing, open_remote
@@ -95,6 +95,7 @@ class HistorySpider(WireSpider):
         self.units: dict[str, Unit] = {}
         self.marks: set[asyncio.Future[None]] = set()
         self.feeder: FileFeeder | None = None
+        self.claims: FileClaims | None = None
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -178,23 +179,24 @@ class HistorySpider(WireSpider):
         self.counters.history(HISTORY_FILES_DONE_BEFORE, len(files) - len(waiting))
         return waiting
 
-    def _claim(self) -> Any:
-        """Distributed mode: claim a file in Redis before scanning it (None on one machine)."""
+    def _claims(self) -> FileClaims | None:
+        """Distributed mode: the files' claims in Redis (None on one machine)."""
         shared = self.state.shared
         if shared is None:
             return None
-        client, ttl_ms = shared.index.r, int(shared.ttl * 1000)
-        prefix = f"{shared.index.prefix}:history:ccnews:{self.source.name}:"
-        worker = shared.worker
+        return FileClaims(
+            shared.index.r, shared.index.prefix, self.source.name, shared.worker, shared.ttl
+        )
 
-        def claim(file: str) -> bool:
-            try:
-                return bool(client.set(prefix + file, worker, nx=True, px=ttl_ms))
-            except redis.RedisError as err:
-                logger.error("cannot claim %s in redis, scanning it here: %s", file, err)
-                return True
-
-        return claim
+    def _take(self, file: str) -> bool:
+        """Distributed mode: claim a file, unless another worker holds or finished it."""
+        assert self.claims is not None
+        if not self.claims.claim(file):
+            return False
+        if Progress(self.state.store, self.source).is_done(file, self.days):
+            self.claims.release(file)  # finished by another worker since this run listed it
+            return False
+        return True
 
     async def _ccnews(self) -> AsyncIterator[scrapy.Request]:
         try:
@@ -215,9 +217,9 @@ class HistorySpider(WireSpider):
         )
         workers = self.settings.get("WIREARCHIVE_WORKERS")
         threads = int(workers) if workers not in (None, "") and int(workers) > 0 else None
-        self.feeder = FileFeeder(
-            remote, files, wanted, threads or default_workers(), claim=self._claim()
-        )
+        self.claims = self._claims()
+        claim = self._take if self.claims is not None else None
+        self.feeder = FileFeeder(remote, files, wanted, threads or default_workers(), claim=claim)
         for file in files:
             self.units[file] = Unit()
         self.feeder.start()
@@ -304,17 +306,28 @@ class HistorySpider(WireSpider):
         if unit.finished or not unit.scanned or unit.pending > 0:
             return
         unit.finished = True
-        if unit.failed or self.state.may_write() is not None:
+        done = not unit.failed and self.state.may_write() is None
+        if done:
+            self.counters.history(HISTORY_FILES_SCANNED)
+        else:
             self.counters.history(HISTORY_FILES_FAILED)
             logger.warning("CC-NEWS file %s is unfinished: the next run scans it again", file)
-            return
-        self.counters.history(HISTORY_FILES_SCANNED)
-        progress = Progress(self.state.store, self.source)
-        mark = asyncio.ensure_future(
-            asyncio.to_thread(progress.mark_done, file, self.days, unit.counts)
-        )
-        self.marks.add(mark)
-        mark.add_done_callback(self.marks.discard)
+        task = asyncio.ensure_future(asyncio.to_thread(self._finish_file, file, done, unit.counts))
+        self.marks.add(task)
+        task.add_done_callback(self.marks.discard)
+
+    def _finish_file(self, file: str, done: bool, counts: dict[str, int]) -> None:
+        """Mark a finished file, then give its claim back (in a thread; close waits for it).
+
+        In this order: another worker must not claim a finished file before its mark is
+        there; an unfinished one is free for the next run rather than held for the TTL.
+        """
+        try:
+            if done:
+                Progress(self.state.store, self.source).mark_done(file, self.days, counts)
+        finally:
+            if self.claims is not None:
+                self.claims.release(file)
 
     # -- the outcome of each page ------------------------------------------------------------
 
