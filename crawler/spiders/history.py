@@ -101,6 +101,9 @@ class HistorySpider(WireSpider):
     def update_settings(cls, settings: BaseSettings) -> None:
         """Make a Wayback backfill polite: one connection, a pause between requests."""
         super().update_settings(settings)
+        # The publisher is never asked, so its robots.txt has nothing to allow; the archives
+        # are read through their APIs (robots.txt there addresses search engines), politely.
+        settings.set("ROBOTSTXT_OBEY", False, priority="spider")
         if settings.get("WIREARCHIVE_HISTORY") == WAYBACK:
             settings.setdict(WAYBACK_POLITENESS, priority="spider")
 
