@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from crawler.cli import build_parser
 from crawler.commands import backfill as backfill_command
 from crawler.demo.loopback import LoopbackServer, Resource
 from crawler.exits import EXIT_USAGE, RunError
+from pipelines.archive.warc import read_warc
 from tests.helpers.fixtures_redis import redis_server, redis_url  # noqa: F401
 from tests.helpers.fixtures_s3 import ACCESS_KEY, SECRET_KEY, s3_client, start_s3_server
 from tests.helpers.history_archives import CCNewsTree, Rec, WaybackServer, warc_file
@@ -40,6 +42,7 @@ from tests.helpers.support import (
 )
 
 MONTH = "crawl-data/CC-NEWS/2026/10"
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
 SINCE, UNTIL = "2026-10-01", "2026-10-02"
 
 
@@ -223,6 +226,10 @@ def test_ccnews_archives_exactly_the_sources_pages_of_the_range(
         assert headers.get_header("WARC-Record-ID") == original.rec_headers.get_header(
             "WARC-Record-ID"
         )
+        # Readable as any raw record (re-extraction, serve): the page as captured.
+        page = read_warc((archive / record["raw_key"]).read_bytes(), source="times", fetched_at=NOW)
+        assert page.url == url
+        assert page.status == 200
     assert summary["rejected"] == {
         "http_404": 1,
         "not_html": 1,
@@ -395,6 +402,10 @@ def test_wayback_archives_the_sources_captures_politely(
         (
             ["--from", "ccnews", "--since", SINCE, "--until", UNTIL, "--urls", "-"],
             "--from ccnews and --urls exclude each other",
+        ),
+        (
+            ["--from", "ccnews", "--since", SINCE, "--until", UNTIL, "--source", "nosuch"],
+            "no source named 'nosuch'",
         ),
     ],
 )

@@ -9,7 +9,7 @@ from typing import Any
 from crawler.commands import options
 from crawler.exits import EXIT_USAGE, RunError
 from crawler.runner import RunRequest, project_settings, run_crawl
-from crawler.sources import Config, load_config
+from crawler.sources import Config, ConfigError, Source, load_config
 
 HISTORY_ARCHIVES = ("ccnews", "wayback")
 # Where history is read: -s NAME=VALUE, else the environment variable, else the default.
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     overrides = options.setting_overrides(args)
     if args.history:
         overrides = {**endpoints(overrides), **overrides, "WIREARCHIVE_HISTORY": args.history}
-    elif not config.source(args.source).discoverable:
+    elif not named_source(config, args.source).discoverable:
         raise RunError(
             f"source {args.source!r} declares only domains: backfill it with --from ccnews "
             "or --from wayback",
@@ -83,11 +83,19 @@ def check_history(args: argparse.Namespace, config: Config, bounded: bool) -> No
         raise RunError(f"--from {args.history} needs --since and --until", EXIT_USAGE)
     if args.urls:
         raise RunError(f"--from {args.history} and --urls exclude each other", EXIT_USAGE)
-    source = config.source(args.source)
+    source = named_source(config, args.source)
     if not source.hosts():
         raise RunError(
             f"source {args.source!r} has no host to look for: declare its domains", EXIT_USAGE
         )
+
+
+def named_source(config: Config, name: str) -> Source:
+    """Return the named source; an undeclared name is a usage error, as for any run."""
+    try:
+        return config.source(name)
+    except ConfigError as err:
+        raise RunError(str(err), EXIT_USAGE) from err
 
 
 def endpoints(overrides: dict[str, Any]) -> dict[str, Any]:

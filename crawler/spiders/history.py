@@ -38,6 +38,7 @@ from crawler.history.claims import FileClaims
 from crawler.history.feeder import ClaimedElsewhere, Event, FileEnded, FileFeeder, Found
 from crawler.history.progress import Days, Progress
 from crawler.history.remote import NotFound, Remote, RemoteError, month_listing, open_remote
+from crawler.sources import Source
 from crawler.spiders.wire import DISCOVERY_PRIORITY, WireSpider, _header_pairs
 from pipelines.archive.warc import response_record
 from pipelines.extract.pipeline import default_workers
@@ -127,7 +128,7 @@ class HistorySpider(WireSpider):
         return spider
 
     @property
-    def source(self) -> Any:
+    def source(self) -> Source:
         """The one source this backfill fills."""
         return self.sources[0]
 
@@ -164,8 +165,8 @@ class HistorySpider(WireSpider):
             str(settings.get("WIREARCHIVE_CCNEWS_URL")), policy, str(settings.get("USER_AGENT"))
         )
 
-    def _plan(self, remote: Remote) -> list[str]:
-        """Return the files of the range this source has not finished yet (in a thread)."""
+    def _plan(self, remote: Remote) -> tuple[list[str], list[str]]:
+        """Return the files of the range, and those this source has not finished (a thread)."""
         since, until = self.range.since, self.range.until
         assert since is not None and until is not None
         paths: list[str] = []
@@ -176,11 +177,8 @@ class HistorySpider(WireSpider):
             except NotFound:
                 logger.warning("CC-NEWS has no listing %s: no files that month", listing)
         files = ccnews.pick_files(paths, since, until)
-        self.counters.history(HISTORY_FILES_LISTED, len(files))
         progress = Progress(self.state.store, self.source)
-        waiting = [path for path in files if not progress.is_done(path, self.days)]
-        self.counters.history(HISTORY_FILES_DONE_BEFORE, len(files) - len(waiting))
-        return waiting
+        return files, [path for path in files if not progress.is_done(path, self.days)]
 
     def _claims(self) -> FileClaims | None:
         """Distributed mode: the files' claims in Redis (None on one machine)."""
@@ -204,11 +202,13 @@ class HistorySpider(WireSpider):
     async def _ccnews(self) -> AsyncIterator[scrapy.Request]:
         try:
             remote = self._remote()
-            files = await asyncio.to_thread(self._plan, remote)
+            listed, files = await asyncio.to_thread(self._plan, remote)
         except RemoteError as err:
             self.counters.error(HISTORY_LISTING_FAILED)
             logger.error("cannot list CC-NEWS: %s", err)
             return
+        self.counters.history(HISTORY_FILES_LISTED, len(listed))
+        self.counters.history(HISTORY_FILES_DONE_BEFORE, len(listed) - len(files))
         if not files:
             return
         wanted = ccnews.RecordFilter(
