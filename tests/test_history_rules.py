@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 
+from crawler.demo.loopback import LoopbackServer, Resource
+from crawler.downloadermiddlewares.address_guard import Policy
 from crawler.history.capture import parse_http_block
 from crawler.history.ccnews import RecordFilter, file_stamp, months, pick_files, uri_host
 from crawler.history.progress import Days, needed_days
+from crawler.history.remote import HttpRemote, NotFound, Refused
 from crawler.history.wayback import capture_url, original_headers, parse_cdx, served_timestamp
 from crawler.sources import ConfigError, page_host, parse_config
 
@@ -216,3 +219,17 @@ def test_a_source_may_declare_only_domains() -> None:
 def test_a_bad_domain_names_the_source_and_key(bad: str) -> None:
     with pytest.raises(ConfigError, match=r"source 'times': key 'domains\[0\]'"):
         source_config(domains=[bad])
+
+
+def test_the_address_guard_judges_the_ccnews_host() -> None:
+    server = LoopbackServer()
+    server.routes["/crawl-data/x"] = Resource(b"data", "application/octet-stream")
+    with server.running():
+        refused = HttpRemote(server.base_url + "/", Policy(allow_private=False), "test")
+        with pytest.raises(Refused, match=r"127\.0\.0\.1 is a non-public address \(loopback\)"):
+            refused.read("crawl-data/x")
+        allowed = HttpRemote(server.base_url + "/", Policy(allow_private=True), "test")
+        assert allowed.read("crawl-data/x") == b"data"
+        with pytest.raises(NotFound):
+            allowed.read("crawl-data/none")
+    assert server.requests == ["/crawl-data/x", "/crawl-data/none"]  # the refusal sent nothing
