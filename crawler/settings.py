@@ -29,6 +29,10 @@ WIREARCHIVE_MODE = "crawl"  # or "backfill": full documents, date range, no vali
 WIREARCHIVE_SINCE = None  # backfill: YYYY-MM-DD, inclusive, UTC
 WIREARCHIVE_UNTIL = None
 WIREARCHIVE_URLS: list[str] = []  # backfill --urls: exactly these article pages
+WIREARCHIVE_HISTORY = None  # backfill --from: "ccnews" or "wayback"; None: the source's own site
+# Where history backfills read (also from the environment variables of the same names).
+WIREARCHIVE_CCNEWS_URL = "https://data.commoncrawl.org/"  # or s3://commoncrawl/ (unsigned)
+WIREARCHIVE_WAYBACK_URL = "https://web.archive.org/"
 WIREARCHIVE_WORKERS = None  # extraction processes; None: one per core; 0: one thread
 WIREARCHIVE_WRITE_THREADS = 16  # archive writes in flight at once (S3 PUTs, local fsyncs)
 WIREARCHIVE_REFRESH = False  # True: re-fetch archived articles, store changed texts as revisions
@@ -79,6 +83,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.downloadermiddlewares.scheme_guard.SchemeGuardMiddleware": 10,
     # First: a URL the archive accounts for costs no request, not even robots.txt.
     "crawler.downloadermiddlewares.skip_archived.SkipArchivedMiddleware": 50,
+    # A history record's request is answered from the record: it never reaches the network.
+    "crawler.downloadermiddlewares.replay.ReplayMiddleware": 60,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.downloadermiddlewares.retry.BackoffRetryMiddleware": 550,
     "crawler.downloadermiddlewares.capture.RawCaptureMiddleware": 595,

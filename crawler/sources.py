@@ -77,6 +77,18 @@ def _check_header_value(value: str) -> str:
     return value
 
 
+HOST_PATTERN = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+)
+
+
+def _check_domain(value: str) -> str:
+    host = value.strip().lower().rstrip(".")
+    if not HOST_PATTERN.match(host):
+        raise ValueError(f"{value!r} is not a host name (such as example.org: no scheme, no path)")
+    return host.removeprefix("www.")
+
+
 def check_redis_url(value: str) -> str:
     """Return a Redis URL unchanged, or raise ValueError saying what a valid one looks like."""
     parsed = urlsplit(value)
@@ -88,8 +100,20 @@ def check_redis_url(value: str) -> str:
     return value
 
 
+def page_host(url: str) -> str | None:
+    """Return a URL's host in the form ``domains`` compares: lower case, ``www.`` dropped."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    return host.rstrip(".").removeprefix("www.")
+
+
 Url = Annotated[str, AfterValidator(_check_url)]
 Regex = Annotated[str, AfterValidator(_check_regex)]
+Domain = Annotated[str, AfterValidator(_check_domain)]
 
 
 class _HealthModel(BaseModel):
@@ -113,6 +137,7 @@ class _SourceModel(BaseModel):
     start_urls: tuple[Url, ...] = ()
     allow: tuple[Regex, ...] = ()
     deny: tuple[Regex, ...] = ()
+    domains: tuple[Domain, ...] = ()
     schedule: Annotated[str, AfterValidator(_check_cron)] | None = None
     language: str | None = None
     health: _HealthModel | None = None
@@ -139,9 +164,25 @@ class Source:
     start_urls: tuple[str, ...] = ()
     allow: tuple[str, ...] = ()
     deny: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()  # hosts whose pages belong to it (history backfills)
     schedule: str | None = None
     language: str | None = None
     health: dict[str, float] = field(default_factory=dict)  # threshold overrides
+
+    @property
+    def discoverable(self) -> bool:
+        """Tell whether the source lists pages a crawl can discover (not ``domains`` alone)."""
+        return bool(self.feeds or self.sitemaps or self.start_urls)
+
+    def hosts(self) -> frozenset[str]:
+        """Return the hosts whose pages belong to the source, ``www.`` dropped.
+
+        Its ``domains``; without them, the hosts of its feeds, sitemaps and start_urls.
+        """
+        if self.domains:
+            return frozenset(self.domains)
+        urls = (*self.feeds, *self.sitemaps, *self.start_urls)
+        return frozenset(host for host in (page_host(url) for url in urls) if host is not None)
 
     def accepts(self, url: str) -> bool:
         """Tell whether an article URL matches an ``allow`` rule (if any) and no ``deny`` rule."""
@@ -240,9 +281,10 @@ def parse_config(data: Any, path: str) -> Config:
         except ValidationError as err:
             key, message = _first_error(err)
             raise ConfigError(f"{path}: {label}: key {key!r}: {message}") from None
-        if not (model.feeds or model.sitemaps or model.start_urls):
+        if not (model.feeds or model.sitemaps or model.start_urls or model.domains):
             raise ConfigError(
-                f"{path}: {label}: declare at least one of 'feeds', 'sitemaps', 'start_urls'"
+                f"{path}: {label}: declare at least one of 'feeds', 'sitemaps', 'start_urls' "
+                "(or 'domains' alone, for history backfills only)"
             )
         if any(s.name == model.name for s in sources):
             raise ConfigError(f"{path}: {label}: key 'name': declared twice")

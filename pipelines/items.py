@@ -9,6 +9,7 @@ from typing import Any
 from pipelines.dedup.fingerprints import Signature, signature_of
 
 SCHEMA_VERSION = 1
+LIVE_ORIGIN = {"kind": "live"}  # a page fetched from its own site
 # Request meta: (since, until) a page with no listed date must have been published in.
 PUBLISHED_RANGE_META = "wirearchive_published_range"
 
@@ -32,6 +33,10 @@ class Page:
     listed_in: str | None = None  # the feed, sitemap or listing page that led here
     listed_kind: str | None = None  # "feed" or "sitemap": what gave listed_date
     published_range: tuple[date | None, date | None] | None = None  # backfill, undated pages
+    # Where the page came from: {"kind": "live"} (None), or a history archive's capture.
+    origin: dict[str, Any] | None = None
+    # A history capture's own WARC response record (uncompressed): archived as it is.
+    record: bytes | None = None
 
     def header(self, name: str) -> str | None:
         """Return the first response header called ``name`` (any case), or None."""
@@ -106,6 +111,7 @@ class Article:
             "raw_key": self.raw_key,
             "extractor": {"name": self.extractor_name, "version": self.extractor_version},
             "http": {"status": self.page.status, "listed_in": self.page.listed_in},
+            "origin": dict(self.page.origin or LIVE_ORIGIN),
         }
         if self.version > 1:
             record["version"] = self.version

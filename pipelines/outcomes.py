@@ -39,6 +39,19 @@ STATE_SYNC = "state_sync"
 FRONTIER_UNREACHABLE = "frontier_unreachable"
 FRONTIER = "frontier/"  # + queued, popped, deferred, given_back, requeued, helper...
 SOURCE = "source/"  # + name/outcome
+# History backfills (backfill --from ccnews|wayback).
+HISTORY = "history/"  # + the names below
+HISTORY_FILES_LISTED = "history/files_listed"  # CC-NEWS files whose name-stamp is in range
+HISTORY_FILES_DONE_BEFORE = "history/files_done_before"  # finished by an earlier run: skipped
+HISTORY_FILES_CLAIMED_ELSEWHERE = "history/files_claimed_elsewhere"  # another worker scans it
+HISTORY_FILES_SCANNED = "history/files_scanned"  # read to the end, every kept record settled
+HISTORY_FILES_FAILED = "history/files_failed"  # unreadable or cut off: scanned again next run
+HISTORY_BYTES = "history/bytes_scanned"  # compressed bytes of WARC read
+HISTORY_RECORDS = "history/records_scanned"  # response records looked at
+HISTORY_NAMELESS = "history/records_without_uri"  # unreadable headers: whose, unknown
+HISTORY_OUT_OF_RANGE = "history/records_out_of_range"  # the source's, captured out of range
+HISTORY_LISTING_FAILED = "history_listing"  # an error: the archive's listing could not be read
+HISTORY_CAPTURES = "history/captures"  # records (CC-NEWS) or captures (CDX) sent to the pipeline
 
 BAD_SCHEME = "bad_scheme"  # the reason a non-http(s) URL is dropped under
 PROXY_REFUSED = "proxy_refused"  # the reason a request through an unallowed proxy is dropped
@@ -96,6 +109,9 @@ REASONS: dict[str, Reason] = {
         Reason("wrong_language", "not in the source's language", lasting=True),
         Reason("out_of_range", "published outside the backfill range"),
         Reason("extractor_crashed", "the extraction worker died"),
+        # History records skipped before the pipeline (a record's status is http_NNN).
+        Reason("record_truncated", "a history record cut short (WARC-Truncated, or the file ends)"),
+        Reason("record_unreadable", "a history record whose bytes are not an HTTP response"),
     )
 }
 TRANSIENT_REASONS = frozenset(name for name, reason in REASONS.items() if reason.transient)
@@ -232,6 +248,11 @@ class Counters:
         self.error(f"discovery_{reason}")
         self._source(source, "discovery_errors")
 
+    # History backfills.
+    def history(self, name: str, count: int = 1) -> None:
+        """Count a history backfill event (one of the HISTORY_* names)."""
+        self._inc(name, count)
+
     # Errors and the shared frontier.
     def error(self, name: str) -> None:
         """Count an error of the run itself (the summary lists them)."""
@@ -301,6 +322,11 @@ def frontier_counts(stats: Mapping[str, Any]) -> dict[str, int]:
     if claimed:
         frontier["claimed_elsewhere"] = claimed
     return frontier
+
+
+def history_counts(stats: Mapping[str, Any]) -> dict[str, int]:
+    """Return a history backfill's counters by name (files, records, bytes)."""
+    return prefixed(stats, HISTORY)
 
 
 def per_source(stats: Mapping[str, Any]) -> dict[str, dict[str, int]]:

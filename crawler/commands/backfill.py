@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import os
+from typing import Any
 
 from crawler.commands import options
-from crawler.runner import RunRequest, run_crawl
-from crawler.sources import load_config
+from crawler.exits import EXIT_USAGE, RunError
+from crawler.runner import RunRequest, project_settings, run_crawl
+from crawler.sources import Config, ConfigError, Source, load_config
+
+HISTORY_ARCHIVES = ("ccnews", "wayback")
+# Where history is read: -s NAME=VALUE, else the environment variable, else the default.
+ENDPOINT_SETTINGS = ("WIREARCHIVE_CCNEWS_URL", "WIREARCHIVE_WAYBACK_URL")
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,6 +28,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--urls", metavar="FILE", help="fetch exactly these URLs (one a line; - for stdin)"
     )
+    parser.add_argument(
+        "--from",
+        dest="history",
+        choices=HISTORY_ARCHIVES,
+        help="read the source's history from Common Crawl News or the Wayback Machine, by "
+        "capture date (needs --since and --until); the publisher is never requested",
+    )
     options.add_distributed_options(parser)
     parser.set_defaults(handler=run)
 
@@ -29,9 +43,21 @@ def run(args: argparse.Namespace) -> int:
     """Fill one source's history: by date range, or exactly the listed URLs."""
     wanted = options.date_range(args)
     since, until = wanted.since, wanted.until
+    config = load_config(args.config)
+    if args.history:
+        check_history(args, config, since is not None and until is not None)
     urls = options.read_urls(args.urls) if args.urls else []
+    overrides = options.setting_overrides(args)
+    if args.history:
+        overrides = {**endpoints(overrides), **overrides, "WIREARCHIVE_HISTORY": args.history}
+    elif not named_source(config, args.source).discoverable:
+        raise RunError(
+            f"source {args.source!r} declares only domains: backfill it with --from ccnews "
+            "or --from wayback",
+            EXIT_USAGE,
+        )
     settings = {
-        **options.setting_overrides(args),
+        **overrides,
         "WIREARCHIVE_MODE": "backfill",
         "WIREARCHIVE_SINCE": since.isoformat() if since else None,
         "WIREARCHIVE_UNTIL": until.isoformat() if until else None,
@@ -39,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     }
     return run_crawl(
         RunRequest(
-            config=load_config(args.config),
+            config=config,
             sources=[args.source],
             archive=args.archive,
             summary_path=args.summary,
@@ -49,3 +75,33 @@ def run(args: argparse.Namespace) -> int:
             worker=args.worker,
         )
     )
+
+
+def check_history(args: argparse.Namespace, config: Config, bounded: bool) -> None:
+    """Refuse a history backfill without both ends of its range, or with --urls."""
+    if not bounded:
+        raise RunError(f"--from {args.history} needs --since and --until", EXIT_USAGE)
+    if args.urls:
+        raise RunError(f"--from {args.history} and --urls exclude each other", EXIT_USAGE)
+    source = named_source(config, args.source)
+    if not source.hosts():
+        raise RunError(
+            f"source {args.source!r} has no host to look for: declare its domains", EXIT_USAGE
+        )
+
+
+def named_source(config: Config, name: str) -> Source:
+    """Return the named source; an undeclared name is a usage error, as for any run."""
+    try:
+        return config.source(name)
+    except ConfigError as err:
+        raise RunError(str(err), EXIT_USAGE) from err
+
+
+def endpoints(overrides: dict[str, Any]) -> dict[str, Any]:
+    """Return the history endpoints from the environment, where -s did not set them."""
+    defaults = project_settings()
+    return {
+        name: overrides.get(name) or os.environ.get(name) or defaults.get(name)
+        for name in ENDPOINT_SETTINGS
+    }

@@ -59,7 +59,10 @@ def shared_archive(
         leases = SourceLeases(index.r, index.prefix, worker, ttl)
         frontier = Frontier(index.r, index.prefix, ttl)
         try:
-            held = leases.acquire(sources)
+            # A history backfill shares its source's CC-NEWS files (claimed one by one) or
+            # Wayback captures (the frontier) between workers: no lease keeps others out.
+            history = bool(settings.get("WIREARCHIVE_HISTORY"))
+            held = {} if history else leases.acquire(sources)
             index.sweep()  # claims of dead workers, past their deadline
             days = settings.getfloat("WIREARCHIVE_NEAR_WINDOW_DAYS")
             if days > 0:
@@ -69,12 +72,16 @@ def shared_archive(
             raise RunError(f"cannot use redis {redis_url}: {err}") from err
         try:
             holders = ", ".join(f"{name} ({who})" for name, who in held.items())
-            helper = not leases.names
+            helper = not leases.names and not history
             if helper:
                 join_as_helper(leases, frontier, sources, holders, settings)
             elif held:
                 print(f"wirearchive: left to other workers: {holders}", file=sys.stderr)
-            leased = tuple(name for name in leases.names if name in sources)
+            leased = (
+                tuple(sources)
+                if history
+                else tuple(name for name in leases.names if name in sources)
+            )
             yield SharedArchive(store, index, leases, leased, requeued, helper)
         finally:
             try:

@@ -36,7 +36,8 @@ from twisted.python.failure import Failure
 
 from crawler.distributed.frontier import Frontier
 from crawler.distributed.leases import SourceLeases
-from crawler.downloadermiddlewares.skip_archived import ARTICLE_META
+from crawler.downloadermiddlewares.replay import REPLAY_META
+from crawler.downloadermiddlewares.skip_archived import ARTICLE_META, page_url
 from crawler.failures import article_failed
 from pipelines.archive.pipeline import NotArchived
 from pipelines.outcomes import FRONTIER_UNREACHABLE, Counters
@@ -143,11 +144,13 @@ class FrontierScheduler(Scheduler):
         # A retry or redirect of a request this worker holds (popped, or listed here).
         follow_up = FRONTIER_META in request.meta or "redirect_urls" in request.meta
         if not follow_up:
-            needless = self.state.needless(request.url)
+            needless = self.state.needless(page_url(request))
             if needless is not None:
                 self.counters.needless(source, needless)
                 return False
-        if self.frontier is None or follow_up:
+        # A CC-NEWS record travels with its bytes: it stays with the worker that read its file
+        # (files, not records, are what distributed backfills share).
+        if self.frontier is None or follow_up or REPLAY_META in request.meta:
             if super().enqueue_request(request):
                 return True
             if "redirect_urls" in request.meta:

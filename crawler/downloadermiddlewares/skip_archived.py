@@ -37,6 +37,14 @@ from pipelines.urls import article_id, canonicalize_url
 logger = logging.getLogger(__name__)
 
 ARTICLE_META = "wirearchive_article"
+# The page an article request stands for when it asks another URL for it (a Wayback
+# Machine capture): the archive knows the page by this URL, never by the archive's.
+PAGE_URL_META = "wirearchive_page_url"
+
+
+def page_url(request: Request) -> str:
+    """Return the URL of the page an article request is for."""
+    return str(request.meta.get(PAGE_URL_META) or request.url)
 
 
 class Skipped(IgnoreRequest):
@@ -63,7 +71,7 @@ class SkipArchivedMiddleware:
         if not request.meta.get(ARTICLE_META):
             return
         source = str(request.meta.get("source", ""))
-        url = request.url
+        url = page_url(request)
         canonical = canonicalize_url(url)
         first = self.state.requested.get(canonical)
         if first is not None and first != url:
@@ -100,6 +108,8 @@ class SkipArchivedMiddleware:
         So the next run skips it without the request that leads to the redirect.
         """
         redirects = request.meta.get("redirect_urls")
+        if PAGE_URL_META in request.meta:
+            return  # redirects between an archive's captures, not the page's own
         if not redirects or self.state.known_url(redirects[0]) is not None:
             return
         target = self.state.known_url(request.url)

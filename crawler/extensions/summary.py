@@ -51,9 +51,13 @@ def build_summary(
     spooled = outcomes.value(stats, outcomes.SPOOLED)
     if spooled:
         error_details["archive_spooled"] = spooled
+    # A history backfill that could not list or read its archive's files did not do its job.
+    unread = outcomes.value(stats, outcomes.HISTORY_FILES_FAILED) + outcomes.value(
+        stats, outcomes.ERRORS + outcomes.HISTORY_LISTING_FAILED
+    )
     if close_reason in INTERRUPTED_REASONS:
         status = "interrupted"
-    elif failed_writes or spooled or close_reason != "finished":
+    elif failed_writes or spooled or unread or close_reason != "finished":
         status = "failed"
     else:
         status = "ok"
@@ -191,7 +195,10 @@ class RunSummary:
                 "since": settings.get("WIREARCHIVE_SINCE"),
                 "until": settings.get("WIREARCHIVE_UNTIL"),
                 "urls": len(settings.getlist("WIREARCHIVE_URLS")),
+                "from": settings.get("WIREARCHIVE_HISTORY"),
             }
+            if settings.get("WIREARCHIVE_HISTORY"):
+                summary["history"] = outcomes.history_counts(stats.get_stats())
         try:
             await asyncio.to_thread(
                 open_store(uri).put,

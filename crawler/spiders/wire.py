@@ -19,7 +19,7 @@ from crawler.discovery.feeds import Link, parse_feed
 from crawler.discovery.periods import sitemap_period
 from crawler.discovery.sitemaps import BodyTooLarge, gunzip_bounded, parse_sitemap
 from crawler.downloadermiddlewares.capture import RAW_META_KEY
-from crawler.downloadermiddlewares.skip_archived import ARTICLE_META
+from crawler.downloadermiddlewares.skip_archived import ARTICLE_META, PAGE_URL_META
 from crawler.failures import article_failed, failure_reason
 from crawler.sources import Config, Source, load_config
 from pipelines.archive.keys import DEFAULT_ARCHIVE, resolve_archive
@@ -86,6 +86,13 @@ class WireSpider(scrapy.Spider):
             else settings.getlist("WIREARCHIVE_SOURCES")
         )
         spider.sources = () if spider.helper else spider.config.select(names)
+        if not settings.get("WIREARCHIVE_HISTORY"):
+            # A source with only `domains` is for history backfills: a crawl has nothing
+            # to discover for it.
+            for source in spider.sources:
+                if not source.discoverable:
+                    spider.logger.info("%s declares only domains: not crawled", source.name)
+            spider.sources = tuple(source for source in spider.sources if source.discoverable)
         spider.archive_uri = resolve_archive(
             settings.get("WIREARCHIVE_ARCHIVE"), spider.config.archive
         )
@@ -367,7 +374,8 @@ class WireSpider(scrapy.Spider):
             self.state.taint(str(request.meta.get("listed_in")))
         else:
             # Under the URL the listing gave, before redirects: that is what is asked next.
-            self.state.reject((request.meta.get("redirect_urls") or [request.url])[0], reason)
+            listed = (request.meta.get("redirect_urls") or [request.url])[0]
+            self.state.reject(request.meta.get(PAGE_URL_META) or listed, reason)
         self.counters.rejected(source, reason)
         self.logger.info("skipped %s: %s", request.url, reason)
         self.crawler.signals.send_catch_log(article_failed, request=request, transient=transient)

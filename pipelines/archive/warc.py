@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zlib
-from datetime import datetime
+from datetime import UTC, datetime
 from http import HTTPStatus
 from io import BytesIO
 from typing import Any
@@ -45,16 +45,27 @@ class _RecordWriter(WARCWriter):  # type: ignore[misc]
             super().write_record(record, params)
         finally:
             self.out = self.sink
-        gzipper = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
-        self.sink.write(gzipper.compress(plain.getvalue()) + gzipper.flush())
+        self.sink.write(gzip_member(plain.getvalue()))
 
 
 def _kept_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(RENAMED_HEADERS.get(name.lower(), name), value) for name, value in headers]
 
 
+def gzip_member(data: bytes) -> bytes:
+    """Return ``data`` as one gzip member at GZIP_LEVEL (a WARC record's own member)."""
+    gzipper = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+    return gzipper.compress(data) + gzipper.flush()
+
+
 def build_warc(page: Page) -> bytes:
-    """Return a gzipped WARC: the page's response record, then the request that fetched it."""
+    """Return a gzipped WARC: the page's response record, then the request that fetched it.
+
+    A history capture (CC-NEWS, the Wayback Machine) keeps its own response record: no
+    request of ours was made, so none is recorded.
+    """
+    if page.record is not None:
+        return gzip_member(page.record)
     out = BytesIO()
     writer = _RecordWriter(out)
     warc_date = datetime_to_iso_date(page.fetched_at.replace(tzinfo=None))
@@ -95,6 +106,33 @@ def build_warc(page: Page) -> bytes:
         },
     )
     writer.write_record(request)
+    return out.getvalue()
+
+
+def response_record(
+    url: str,
+    status_line: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    date: datetime,
+    extra: dict[str, str] | None = None,
+    protocol: str = "HTTP/1.1",
+) -> bytes:
+    """Return one uncompressed WARC response record of a page, dated ``date``."""
+    out = BytesIO()
+    writer = WARCWriter(out, gzip=False)
+    record = writer.create_warc_record(
+        url,
+        "response",
+        payload=BytesIO(body),
+        length=len(body),
+        http_headers=StatusAndHeaders(status_line, headers, protocol=protocol),
+        warc_headers_dict={
+            "WARC-Date": datetime_to_iso_date(date.astimezone(UTC).replace(tzinfo=None)),
+            **(extra or {}),
+        },
+    )
+    writer.write_record(record)
     return out.getvalue()
 
 

@@ -1,0 +1,1 @@
+"""History backfills: pages from Common Crawl News and the Wayback Machine, never the publisher."""

@@ -1,0 +1,479 @@
+"""The history spider: one source's pages from CC-NEWS or the Wayback Machine, never its site.
+
+``backfill --from ccnews``: the CC-NEWS files of the range are scanned in threads
+(crawler/history/feeder.py); each record of the source becomes a request for its page
+that ReplayMiddleware answers from the record. A file is the unit of resumption: once
+every record it held is settled, its mark goes into the archive (crawler/history/
+progress.py) and later runs skip it.
+
+``backfill --from wayback``: a CDX query lists the source's captures in the range; each is
+fetched as its raw ``id_`` bytes, one request at a time, politely.
+
+Either way the pages go through the same pipelines as a crawl's (extract, dedup against
+the same index, archive), as the page's own URL and capture time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from scrapy.settings import BaseSettings
+from twisted.python.failure import Failure
+
+from crawler.distributed.scheduler import retry_later
+from crawler.downloadermiddlewares.address_guard import GuardedResolver, Policy, parse_networks
+from crawler.downloadermiddlewares.skip_archived import ARTICLE_META, PAGE_URL_META
+from crawler.failures import failure_reason
+from crawler.history import ccnews, wayback
+from crawler.history.capture import REPLAY_META, UNIT_META, Capture
+from crawler.history.claims import FileClaims
+from crawler.history.feeder import ClaimedElsewhere, Event, FileEnded, FileFeeder, Found
+from crawler.history.progress import Days, Progress
+from crawler.history.remote import NotFound, Remote, RemoteError, month_listing, open_remote
+from crawler.sources import Source
+from crawler.spiders.wire import DISCOVERY_PRIORITY, WireSpider, _header_pairs
+from pipelines.archive.warc import response_record
+from pipelines.extract.pipeline import default_workers
+from pipelines.items import Page
+from pipelines.outcomes import (
+    HISTORY_BYTES,
+    HISTORY_CAPTURES,
+    HISTORY_FILES_CLAIMED_ELSEWHERE,
+    HISTORY_FILES_DONE_BEFORE,
+    HISTORY_FILES_FAILED,
+    HISTORY_FILES_LISTED,
+    HISTORY_FILES_SCANNED,
+    HISTORY_LISTING_FAILED,
+    HISTORY_NAMELESS,
+    HISTORY_OUT_OF_RANGE,
+    HISTORY_RECORDS,
+    is_transient,
+)
+
+logger = logging.getLogger(__name__)
+
+CCNEWS = "ccnews"
+WAYBACK = "wayback"
+KINDS = (CCNEWS, WAYBACK)
+EVENT_WAIT = 0.5  # seconds the reactor waits for the scanners before looking again
+# One connection to the Wayback Machine, a pause between requests: it is a shared public
+# service that answers 429 when pressed. A user's -s still wins (cmdline priority).
+WAYBACK_POLITENESS = {
+    "CONCURRENT_REQUESTS": 1,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+    "DOWNLOAD_DELAY": 1.0,
+    "RETRY_TIMES": 6,  # a 429 burst is waited out (Retry-After), not given up on
+}
+
+
+@dataclass
+class Unit:
+    """One CC-NEWS file in this run: its records still in the pipeline, and how it ended."""
+
+    pending: int = 0
+    scanned: bool = False  # the scan reached the end of the file (or its corrupt part)
+    failed: bool = False  # something of it is unfinished: the next run scans it again
+    finished: bool = False
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+class HistorySpider(WireSpider):
+    """Backfill one source from CC-NEWS or the Wayback Machine (see the module docstring)."""
+
+    name = "history"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind = CCNEWS
+        self.units: dict[str, Unit] = {}
+        self.marks: set[asyncio.Future[None]] = set()
+        self.feeder: FileFeeder | None = None
+        self.claims: FileClaims | None = None
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        """Make a Wayback backfill polite: one connection, a pause between requests."""
+        super().update_settings(settings)
+        # The publisher is never asked, so its robots.txt has nothing to allow; the archives
+        # are read through their APIs (robots.txt there addresses search engines), politely.
+        settings.set("ROBOTSTXT_OBEY", False, priority="spider")
+        if settings.get("WIREARCHIVE_HISTORY") == WAYBACK:
+            settings.setdict(WAYBACK_POLITENESS, priority="spider")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> HistorySpider:
+        """Read which archive to backfill from; listen for the outcome of each page."""
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        assert isinstance(spider, HistorySpider)
+        spider.kind = str(crawler.settings.get("WIREARCHIVE_HISTORY"))
+        if spider.kind not in KINDS or len(spider.sources) != 1:
+            raise ValueError(f"the history spider backfills one source from {' or '.join(KINDS)}")
+        for handler, signal in (
+            (spider._item_scraped, signals.item_scraped),
+            (spider._item_dropped, signals.item_dropped),
+            (spider._item_error, signals.item_error),
+            (spider._request_dropped, signals.request_dropped),
+            (spider._spider_error, signals.spider_error),
+            (spider._closed, signals.spider_closed),
+        ):
+            crawler.signals.connect(handler, signal=signal)
+        return spider
+
+    @property
+    def source(self) -> Source:
+        """The one source this backfill fills."""
+        return self.sources[0]
+
+    @property
+    def days(self) -> Days:
+        """The capture days asked for."""
+        return Days(self.range.since, self.range.until)
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        """List the captures of the range and hand each to the pipeline."""
+        if self.kind == WAYBACK:
+            for request in self._cdx_requests():
+                yield request
+            return
+        async for request in self._ccnews():
+            yield request
+
+    # -- CC-NEWS -------------------------------------------------------------------------------
+
+    def _remote(self) -> Remote:
+        settings = self.settings
+        resolver = GuardedResolver.installed
+        policy = (
+            resolver.policy
+            if resolver is not None
+            else Policy(
+                allow_private=settings.getbool("WIREARCHIVE_ALLOW_PRIVATE_ADDRESSES"),
+                deny=parse_networks(settings.getlist("WIREARCHIVE_DENY_NETWORKS")),
+            )
+        )
+        if self.config is not None and self.config.allow_private_addresses:
+            policy.allow_private = True
+        return open_remote(
+            str(settings.get("WIREARCHIVE_CCNEWS_URL")), policy, str(settings.get("USER_AGENT"))
+        )
+
+    def _plan(self, remote: Remote) -> tuple[list[str], list[str]]:
+        """Return the files of the range, and those this source has not finished (a thread)."""
+        since, until = self.range.since, self.range.until
+        assert since is not None and until is not None
+        paths: list[str] = []
+        for year, month in ccnews.months(since, until):
+            listing = ccnews.listing_path(year, month)
+            try:
+                paths += ccnews.read_listing(month_listing(remote, listing))
+            except NotFound:
+                logger.warning("CC-NEWS has no listing %s: no files that month", listing)
+        files = ccnews.pick_files(paths, since, until)
+        progress = Progress(self.state.store, self.source)
+        return files, [path for path in files if not progress.is_done(path, self.days)]
+
+    def _claims(self) -> FileClaims | None:
+        """Distributed mode: the files' claims in Redis (None on one machine)."""
+        shared = self.state.shared
+        if shared is None:
+            return None
+        return FileClaims(
+            shared.index.r, shared.index.prefix, self.source.name, shared.worker, shared.ttl
+        )
+
+    def _take(self, file: str) -> bool:
+        """Distributed mode: claim a file, unless another worker holds or finished it."""
+        assert self.claims is not None
+        if not self.claims.claim(file):
+            return False
+        if Progress(self.state.store, self.source).is_done(file, self.days):
+            self.claims.release(file)  # finished by another worker since this run listed it
+            return False
+        return True
+
+    async def _ccnews(self) -> AsyncIterator[scrapy.Request]:
+        try:
+            remote = self._remote()
+            listed, files = await asyncio.to_thread(self._plan, remote)
+        except RemoteError as err:
+            self.counters.error(HISTORY_LISTING_FAILED)
+            logger.error("cannot list CC-NEWS: %s", err)
+            return
+        self.counters.history(HISTORY_FILES_LISTED, len(listed))
+        self.counters.history(HISTORY_FILES_DONE_BEFORE, len(listed) - len(files))
+        if not files:
+            return
+        wanted = ccnews.RecordFilter(
+            hosts=self.source.hosts(),
+            since=self.range.since,
+            until=self.range.until,
+            accepts=self.source.accepts,
+            max_size=self.settings.getint("DOWNLOAD_MAXSIZE"),
+        )
+        workers = self.settings.get("WIREARCHIVE_WORKERS")
+        threads = int(workers) if workers not in (None, "") and int(workers) > 0 else None
+        self.claims = self._claims()
+        claim = self._take if self.claims is not None else None
+        self.feeder = FileFeeder(remote, files, wanted, threads or default_workers(), claim=claim)
+        for file in files:
+            self.units[file] = Unit()
+        self.feeder.start()
+        try:
+            while not self.feeder.finished:
+                event = await asyncio.to_thread(self.feeder.next_event, EVENT_WAIT)
+                if event is not None:
+                    for request in self._on_event(event):
+                        yield request
+        finally:
+            self.feeder.stop()
+        for file, unit in self.units.items():
+            if not unit.scanned:  # a scanner died without a word: not finished
+                unit.scanned = unit.failed = True
+                self._maybe_finish(file)
+
+    def _on_event(self, event: Event) -> Iterator[scrapy.Request]:
+        if isinstance(event, Found):
+            item = event.item
+            if isinstance(item, Capture):
+                self.units[event.file].pending += 1
+                self.counters.history(HISTORY_CAPTURES)
+                self.counters.listed(self.source.name)
+                yield self._replay_request(event.file, item)
+            else:
+                self.counters.rejected(self.source.name, item.reason)
+                logger.info("skipped %s: %s", item.url[:200], item.reason)
+        elif isinstance(event, FileEnded):
+            self._file_ended(event)
+        elif isinstance(event, ClaimedElsewhere):
+            self.units.pop(event.file, None)
+            self.counters.history(HISTORY_FILES_CLAIMED_ELSEWHERE)
+
+    def _replay_request(self, file: str, capture: Capture) -> scrapy.Request:
+        return scrapy.Request(
+            capture.url,
+            callback=self.parse_article,
+            errback=self.on_article_error,
+            dont_filter=True,  # the archived-URL skip decides about repeats, and counts them
+            meta={
+                "source": self.source.name,
+                "listed_in": file,
+                ARTICLE_META: True,
+                REPLAY_META: capture,
+                UNIT_META: file,
+            },
+        )
+
+    def _file_ended(self, event: FileEnded) -> None:
+        unit = self.units[event.file]
+        counts = event.counts
+        self.counters.history(HISTORY_BYTES, event.bytes_read)
+        self.counters.history(HISTORY_RECORDS, counts.records)
+        self.counters.history(HISTORY_OUT_OF_RANGE, counts.out_of_range)
+        if counts.nameless:
+            self.counters.history(HISTORY_NAMELESS, counts.nameless)
+        if counts.filtered:
+            self.counters.discovered("filtered")
+        unit.counts = {
+            "bytes": event.bytes_read,
+            "records": counts.records,
+            "out_of_range": counts.out_of_range,
+        }
+        unit.scanned = True
+        if event.error is not None:
+            if event.corrupt:
+                self.counters.error("ccnews_corrupt_file")
+            else:
+                unit.failed = True
+        self._maybe_finish(event.file)
+
+    def _settle(self, request: Any, *, done: bool) -> None:
+        file = request.meta.get(UNIT_META) if request is not None else None
+        unit = self.units.get(file) if file is not None else None
+        if unit is None:
+            return
+        unit.pending -= 1
+        if not done:
+            unit.failed = True
+        self._maybe_finish(str(file))
+
+    def _maybe_finish(self, file: str) -> None:
+        unit = self.units[file]
+        if unit.finished or not unit.scanned or unit.pending > 0:
+            return
+        unit.finished = True
+        done = not unit.failed and self.state.may_write() is None
+        if done:
+            self.counters.history(HISTORY_FILES_SCANNED)
+        else:
+            self.counters.history(HISTORY_FILES_FAILED)
+            logger.warning("CC-NEWS file %s is unfinished: the next run scans it again", file)
+        task = asyncio.ensure_future(asyncio.to_thread(self._finish_file, file, done, unit.counts))
+        self.marks.add(task)
+        task.add_done_callback(self.marks.discard)
+
+    def _finish_file(self, file: str, done: bool, counts: dict[str, int]) -> None:
+        """Mark a finished file, then give its claim back (in a thread; close waits for it).
+
+        In this order: another worker must not claim a finished file before its mark is
+        there; an unfinished one is free for the next run rather than held for the TTL.
+        """
+        try:
+            if done:
+                Progress(self.state.store, self.source).mark_done(file, self.days, counts)
+        finally:
+            if self.claims is not None:
+                self.claims.release(file)
+
+    # -- the outcome of each page ------------------------------------------------------------
+
+    def _item_scraped(self, item: Any, response: Response, spider: Any) -> None:
+        self._settle(response.request, done=True)
+
+    def _item_dropped(
+        self, item: Any, response: Response, exception: BaseException, spider: Any
+    ) -> None:
+        self._settle(response.request, done=not retry_later(exception))
+
+    def _item_error(self, item: Any, response: Response, spider: Any, failure: Failure) -> None:
+        self._settle(response.request, done=False)
+
+    def _request_dropped(self, request: scrapy.Request, spider: Any) -> None:
+        self._settle(request, done=True)  # the scheduler found it needless, and counted it
+
+    def _spider_error(self, failure: Failure, response: Response, spider: Any) -> None:
+        self._settle(response.request, done=False)
+
+    def on_article_error(self, failure: Failure) -> None:
+        """Count the page as a crawl does; settle its file (a passing failure leaves it open)."""
+        super().on_article_error(failure)
+        error = failure.value
+        assert error is not None
+        transient = not getattr(error, "counted", False) and is_transient(failure_reason(error))
+        self._settle(failure.request, done=not transient)  # type: ignore[attr-defined]
+
+    async def _closed(self, spider: Any, reason: str) -> None:
+        """Stop the scanners; wait for the file marks being written."""
+        if self.feeder is not None:
+            self.feeder.stop()
+        if self.marks:
+            results = await asyncio.gather(*self.marks, return_exceptions=True)
+            for result in results:
+                if isinstance(result, Exception):
+                    self.counters.error("history_progress")
+                    logger.error("could not record a finished CC-NEWS file: %s", result)
+
+    # -- the Wayback Machine -------------------------------------------------------------------
+
+    def _cdx_requests(self) -> Iterator[scrapy.Request]:
+        since, until = self.range.since, self.range.until
+        assert since is not None and until is not None
+        base = str(self.settings.get("WIREARCHIVE_WAYBACK_URL"))
+        for domain in sorted(self.source.hosts()):
+            yield self._cdx_request(wayback.cdx_url(base, domain, since, until), domain)
+
+    def _cdx_request(self, url: str, domain: str) -> scrapy.Request:
+        self.counters.discovered("cdx")
+        return scrapy.Request(
+            url,
+            callback=self.parse_cdx,
+            errback=self.on_discovery_error,
+            dont_filter=True,
+            priority=DISCOVERY_PRIORITY,
+            meta={"source": self.source.name, "domain": domain},
+        )
+
+    def parse_cdx(self, response: Response) -> Iterator[scrapy.Request]:
+        """Request the raw bytes of each listed capture of the source; then the next page."""
+        try:
+            captures, resume = wayback.parse_cdx(response.body)
+        except ValueError as err:
+            self._discovery_errors("cdx", response, [str(err)])
+            return
+        base = str(self.settings.get("WIREARCHIVE_WAYBACK_URL"))
+        for capture in captures:
+            if ccnews.uri_host(capture.url) not in self.source.hosts():
+                continue  # a subdomain the domain match brought in
+            if not self.range.contains(capture.captured_at):
+                self.counters.history(HISTORY_OUT_OF_RANGE)
+                continue
+            if not self.source.accepts(capture.url):
+                self.counters.discovered("filtered")
+                continue
+            self.counters.history(HISTORY_CAPTURES)
+            self.counters.listed(self.source.name)
+            yield scrapy.Request(
+                wayback.capture_url(base, capture.timestamp, capture.url),
+                callback=self.parse_article,
+                errback=self.on_article_error,
+                meta={
+                    "source": self.source.name,
+                    "listed_in": response.url,
+                    "wayback_timestamp": capture.timestamp,
+                    PAGE_URL_META: capture.url,
+                    ARTICLE_META: True,
+                },
+            )
+        if resume:
+            since, until = self.range.since, self.range.until
+            assert since is not None and until is not None
+            domain = response.meta["domain"]
+            yield self._cdx_request(wayback.cdx_url(base, domain, since, until, resume), domain)
+
+    def _wayback_capture(self, response: Response) -> Capture:
+        page = str(response.meta[PAGE_URL_META])
+        timestamp = wayback.served_timestamp(response.url, response.meta["wayback_timestamp"])
+        captured_at = wayback.timestamp_time(timestamp)
+        headers = wayback.original_headers(_header_pairs(response.headers), len(response.body))
+        record = response_record(
+            page,
+            f"{response.status} OK" if response.status == 200 else str(response.status),
+            headers,
+            response.body,
+            captured_at,
+            # Where these bytes were read: the capture, not the page's own server.
+            extra={
+                "WARC-Source-URI": wayback.capture_url(
+                    str(self.settings.get("WIREARCHIVE_WAYBACK_URL")), timestamp, page
+                )
+            },
+        )
+        return Capture(
+            url=page,
+            status=response.status,
+            protocol="HTTP/1.1",
+            headers=headers,
+            body=response.body,
+            captured_at=captured_at,
+            origin={"kind": WAYBACK, "timestamp": timestamp},
+            record=record,
+        )
+
+    # -- both ------------------------------------------------------------------------------------
+
+    def parse_article(self, response: Response) -> Iterator[Page]:
+        """Hand a captured page to the pipelines as its own URL, captured when it was."""
+        capture = response.meta.get(REPLAY_META) or self._wayback_capture(response)
+        self.counters.fetched(self.source.name)
+        yield Page(
+            source=self.source.name,
+            url=capture.url,
+            status=capture.status,
+            body=capture.body,
+            content=response.body,  # a Content-Encoding undone, as for a live page
+            request_headers=[],
+            response_headers=capture.headers,
+            fetched_at=capture.captured_at,
+            protocol=capture.protocol,
+            ip_address=capture.ip_address,
+            listed_in=response.meta.get("listed_in"),
+            origin=capture.origin,
+            record=capture.record,
+        )
