@@ -13,7 +13,14 @@ import pytest
 
 from crawler.commands import gaps as gaps_command
 from crawler.commands import stats as stats_command
-from crawler.monitoring.gaps import GapRule, daily_counts, find_gaps, gap_days, period
+from crawler.monitoring.gaps import (
+    GapRule,
+    daily_counts,
+    day_spans,
+    find_gaps,
+    gap_days,
+    period,
+)
 from pipelines.archive.stores import open_store
 
 # A Monday, so that day n of a history is weekday n % 7 (0: Monday).
@@ -309,3 +316,28 @@ def test_gaps_on_s3(archive: Path, s3_bucket: str, capsys: pytest.CaptureFixture
     )  # fmt: skip
     assert status == 0
     assert [gap["day"] for gap in json.loads(capsys.readouterr().out)["gaps"]] == WIRE_GAPS[1:]
+
+
+@pytest.mark.parametrize(
+    ("days", "spans"),
+    [
+        ([], []),
+        ([1], [(1, 1)]),
+        ([1, 2, 3], [(1, 3)]),
+        ([3, 1, 2, 2], [(1, 3)]),
+        ([1, 3], [(1, 1), (3, 3)]),
+        ([1, 2, 5, 6, 7, 9], [(1, 2), (5, 7), (9, 9)]),
+    ],
+)
+def test_day_spans(days: list[int], spans: list[tuple[int, int]]) -> None:
+    as_dates = [START + timedelta(days=n) for n in days]
+    expected = [(START + timedelta(days=a), START + timedelta(days=b)) for a, b in spans]
+    assert day_spans(as_dates) == expected
+
+
+def test_day_spans_cross_months() -> None:
+    days = [date(2026, 1, 31), date(2026, 2, 1), date(2026, 12, 31), date(2027, 1, 1)]
+    assert day_spans(days) == [
+        (date(2026, 1, 31), date(2026, 2, 1)),
+        (date(2026, 12, 31), date(2027, 1, 1)),
+    ]

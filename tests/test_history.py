@@ -252,6 +252,40 @@ def test_ccnews_archives_exactly_the_sources_pages_of_the_range(
     assert set(articles(archive)) == set(info["wanted"])
 
 
+def test_gaps_fills_only_the_days_the_source_yielded_far_less(
+    tmp_path: Path, publisher: LoopbackServer, ccnews: tuple[CCNewsTree, dict]
+) -> None:
+    tree, info = ccnews
+    config_for(tmp_path, publisher)
+    # Four articles a day through September and on 2026-10-02, none on 2026-10-01: that day
+    # is a gap (a Thursday, against four Thursdays of four); the 2nd is not.
+    archive = tmp_path / "archive"
+    for day in [*(f"2026-09-{d:02d}" for d in range(1, 31)), "2026-10-02"]:
+        for n in range(4):
+            key = archive / "articles" / "times" / day.replace("-", "/") / f"x{day}{n}.json"
+            key.parent.mkdir(parents=True, exist_ok=True)
+            key.write_text(json.dumps({"url": f"https://earlier.example/{day}/{n}"}))
+    result, summary, archive = backfill(tmp_path, "ccnews", tree.server.base_url + "/", "--gaps")
+    assert result.status == 0, result.stderr
+    assert "times 2026-10-01..2026-10-01 from ccnews (1 of 1 spans)" in result.stderr
+    site = publisher.site  # type: ignore[attr-defined]
+    port = site.rsplit(":", 1)[1]
+    filled = {url for url in articles(archive) if "earlier.example" not in url}
+    # Exactly the pages captured on the gap day: none of those of the 2nd (b, c, d).
+    assert filled == {
+        f"{site}/news/midnight.html",
+        f"{site}/news/a.html",
+        f"http://www.localhost:{port}/news/www.html",
+    }
+    assert {info["wanted"][url][:10] for url in filled} == {"2026-10-01"}
+    assert summary["range"]["since"] == summary["range"]["until"] == "2026-10-01"
+    # Pages are filed by their own publication date, not the capture day, so a second run
+    # may find the gap again: it archives nothing new.
+    again, _summary, _archive = backfill(tmp_path, "ccnews", tree.server.base_url + "/", "--gaps")
+    assert again.status == 0, again.stderr
+    assert {url for url in articles(archive) if "earlier.example" not in url} == filled
+
+
 def test_an_interrupted_ccnews_backfill_resumes_at_the_unfinished_file(
     tmp_path: Path, publisher: LoopbackServer, ccnews: tuple[CCNewsTree, dict]
 ) -> None:
@@ -407,6 +441,7 @@ def test_wayback_archives_the_sources_captures_politely(
             ["--from", "ccnews", "--since", SINCE, "--until", UNTIL, "--source", "nosuch"],
             "no source named 'nosuch'",
         ),
+        (["--since", SINCE, "--until", UNTIL, "--gaps"], "--gaps needs --from ccnews or"),
     ],
 )
 def test_history_usage_errors(

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
+from datetime import UTC, date, datetime
 from typing import Any
 
 from crawler.commands import options
-from crawler.exits import EXIT_USAGE, RunError
+from crawler.exits import EXIT_OK, EXIT_USAGE, RunError
+from crawler.monitoring.gaps import day_spans, gap_days
+from crawler.monitoring.history import open_archive
 from crawler.runner import RunRequest, project_settings, run_crawl
 from crawler.sources import Config, ConfigError, Source, load_config
+from pipelines.archive.keys import resolve_archive
+from pipelines.archive.stores import StoreError
 
 HISTORY_ARCHIVES = ("ccnews", "wayback")
 # Where history is read: -s NAME=VALUE, else the environment variable, else the default.
@@ -35,17 +41,65 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="read the source's history from Common Crawl News or the Wayback Machine, by "
         "capture date (needs --since and --until); the publisher is never requested",
     )
+    parser.add_argument(
+        "--gaps",
+        action="store_true",
+        help="with --from: fill only the days of --since..--until on which the source "
+        "yielded far less than usual (see `wirearchive gaps`), one run a span of days",
+    )
     options.add_distributed_options(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Fill one source's history: by date range, or exactly the listed URLs."""
+    """Fill one source's history: by date range, exactly the listed URLs, or the gap days."""
     wanted = options.date_range(args)
     since, until = wanted.since, wanted.until
     config = load_config(args.config)
+    if args.gaps and not args.history:
+        raise RunError("--gaps needs --from ccnews or --from wayback", EXIT_USAGE)
     if args.history:
         check_history(args, config, since is not None and until is not None)
+    if args.gaps:
+        assert since is not None and until is not None  # check_history made sure
+        return fill_gaps(args, config, since, until)
+    return run_range(args, config, since, until)
+
+
+def fill_gaps(args: argparse.Namespace, config: Config, since: date, until: date) -> int:
+    """Run the history backfill once for each span of gap days; stop at the first failure."""
+    archive = resolve_archive(args.archive, config.archive)
+    try:
+        days = gap_days(open_archive(archive), args.source, since, until, now=datetime.now(UTC))
+    except StoreError as err:
+        raise RunError(f"cannot read the archive {archive} to find gaps: {err}") from err
+    spans = day_spans(days)
+    if not spans:
+        print(f"backfill --gaps: no gap day of {args.source} in {since}..{until}; nothing to fill")
+        return EXIT_OK
+    for number, (first, last) in enumerate(spans, 1):
+        print(
+            f"backfill --gaps: {args.source} {first}..{last} from {args.history} "
+            f"({number} of {len(spans)} spans)",
+            file=sys.stderr,
+            flush=True,
+        )
+        status = run_range(args, config, first, last)
+        if status != EXIT_OK:
+            left = ", ".join(f"{a}..{b}" for a, b in spans[number:]) or "none"
+            print(
+                f"backfill --gaps: {first}..{last} ended with status {status}; not filled "
+                f"yet: {left}",
+                file=sys.stderr,
+            )
+            return status
+    return EXIT_OK
+
+
+def run_range(
+    args: argparse.Namespace, config: Config, since: date | None, until: date | None
+) -> int:
+    """Run one backfill of the source over ``since..until``."""
     urls = options.read_urls(args.urls) if args.urls else []
     overrides = options.setting_overrides(args)
     if args.history:

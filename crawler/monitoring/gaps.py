@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -167,3 +167,14 @@ def gap_days(
 ) -> list[date]:
     """Return the days a backfill with ``--gaps`` fills: the gaps of the period."""
     return [gap.day for gap in source_coverage(store, source, since, until, now=now).gaps]
+
+
+def day_spans(days: Iterable[date]) -> list[tuple[date, date]]:
+    """Join days into spans of consecutive days, ``(first, last)``, in order."""
+    spans: list[tuple[date, date]] = []
+    for day in sorted(set(days)):
+        if spans and day - spans[-1][1] == timedelta(days=1):
+            spans[-1] = (spans[-1][0], day)
+        else:
+            spans.append((day, day))
+    return spans
