@@ -166,6 +166,20 @@ LOCAL_FORMS = [
     ("Officials (Reuters) said nothing", None, None),
     ("Berlin (Bernd) - ein Name, kein Kürzel", None, None),
     ("Die Rede endete. (Applaus)", None, None),
+    # The agencies' own forms trust only a known agency's credit.
+    ("(서울=한겨레) 정부는 24일 발표했다.", None, None),
+    ("Madrid, 15 abr (Foo Bar).- El gobierno", None, None),
+    ("(Foo Bar) - ROMA, 24 APR - Il governo", None, None),
+    # An unknown credit in the English form counts only on a line shaped like a dateline.
+    ("WASHINGTON (Capitol Staff) the senator said on Tuesday", None, None),
+    ("WASHINGTON (Capitol Staff) — the senator said", "WASHINGTON", "Capitol Staff"),
+    # Of slash-separated unknown credits, the last is the origin (the first republished it).
+    ("KARACHI (Daily Star / Wire Desk) - The government said", "KARACHI", "Wire Desk"),
+    # A dateline after a short line (a photo credit), or after a line that looks like one.
+    ("Photo: Getty Images\nWASHINGTON (AP) — The senator said", "WASHINGTON", "AP"),
+    ("Photo: Getty Images\nWASHINGTON (Capitol Staff) — he said", "WASHINGTON", "Capitol Staff"),
+    ("Foto: Imago\nBerlin (dpa) - Die Regierung hat", "Berlin", "dpa"),
+    ("Foto: Imago\nParis (Le Monde) - x\nBerlin (dpa) - Die Regierung", "Berlin", "dpa"),
 ]
 
 
