@@ -125,6 +125,39 @@ def test_site_banner() -> None:
     assert not is_site_banner("date 2020-02-20 UrduPoint.com", None)
 
 
+_STAMP_WORDS = "Updated on Thursday 20th February 2020 at 11:00 PM GMT last updated at 11:30 PM"
+
+
+@pytest.mark.parametrize(
+    ("line", "is_stamp"),
+    [
+        # Time words only, up to 14 of them: a timestamp; one more, and it is a story line.
+        (" ".join(_STAMP_WORDS.split()[:14]), True),
+        (_STAMP_WORDS, False),
+    ],
+)
+def test_a_timestamp_line_has_at_most_14_words(line: str, is_stamp: bool) -> None:
+    assert is_timestamp_line(line) is is_stamp
+
+
+@pytest.mark.parametrize(
+    ("line", "is_byline"),
+    [
+        # An author's name and time words, up to 14 words in all.
+        ("Jane Doe " + " ".join(_STAMP_WORDS.split()[:12]), True),
+        ("Jane Doe " + " ".join(_STAMP_WORDS.split()[:13]), False),
+    ],
+)
+def test_a_byline_line_has_at_most_14_words(line: str, is_byline: bool) -> None:
+    assert is_byline_line(line, ["Jane Doe"]) is is_byline
+
+
+@pytest.mark.parametrize(("dates", "banner"), [(6, True), (7, True), (8, False)])
+def test_a_site_banner_has_at_most_8_words(dates: int, banner: bool) -> None:
+    line = "UrduPoint.com " + " ".join(["today"] * dates)
+    assert is_site_banner(line, "UrduPoint.com") is banner
+
+
 def test_clean_text_seed_top() -> None:
     text = "\n".join(
         [
