@@ -102,7 +102,7 @@ class Manifest:
         except (ValueError, KeyError, TypeError, AttributeError) as err:
             raise ManifestError(f"unreadable {MANIFEST_KEY}: {err}") from err
 
-    def keys(self) -> set[str]:
+    def named(self) -> set[str]:
         """Every object the manifest names (current and retired)."""
         return {self.base.key, *(s.key for s in self.segments), *(s.key for s in self.retired)}
 

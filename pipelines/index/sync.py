@@ -600,7 +600,7 @@ def sweep(store: Store, manifest: Manifest) -> int:
     Lists ``_state/base/`` and ``_state/segments/``: only compactions and repairs do this,
     under the lock, never a run's start. Return how many objects were deleted.
     """
-    live = manifest.keys()
+    live = manifest.named()
     deleted = 0
     for key in (STATE_KEY, GENERATION_KEY):  # an archive from before segments, migrated
         if store.exists(key):
