@@ -67,6 +67,8 @@ SEGMENT_TYPE = "application/gzip"
 # The crash tests set this to a step's name to have the process SIGKILL itself right there.
 KILL_AT_ENV = "WIREARCHIVE_STATE_KILL_AT"
 HASH_BUFFER = 1024 * 1024
+# Objects up to this size are fetched with one GET into memory; larger ones are streamed.
+SMALL_OBJECT = 8 * 1024 * 1024
 
 
 class StateConflict(StoreError):
@@ -206,6 +208,7 @@ def _fetch(store: Store, path: Path, manifest: Manifest, report: FetchReport) ->
         _rebuild(store, path, manifest, report)
         return
     conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA synchronous = NORMAL")  # as StateIndex: WAL, no fsync per commit
     try:
         cache = _adopt_pending(conn, _meta(conn), manifest)
         plan = catch_up(cache, manifest)
@@ -304,6 +307,10 @@ def _rebuild(store: Store, path: Path, manifest: Manifest, report: FetchReport) 
         _download(store, manifest.base.key, incoming, manifest.base, check_hash=False)
         report.rebuilt, report.bytes = True, report.bytes + manifest.base.size
         conn = sqlite3.connect(incoming, isolation_level=None)
+        # Not in place yet: a crash leaves a file the next start discards, so no journal
+        # and no fsync per segment; one fsync before the rename below.
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
         try:
             with _transaction(conn):
                 _set_meta(conn, {"instance": manifest.instance})
@@ -312,6 +319,8 @@ def _rebuild(store: Store, path: Path, manifest: Manifest, report: FetchReport) 
             _write_progress(conn, manifest, manifest.base.key, [s.key for s in manifest.segments])
         finally:
             conn.close()
+        with incoming.open("rb+") as handle:
+            os.fsync(handle.fileno())
     except BaseException:
         _drop(incoming)
         raise
@@ -323,7 +332,10 @@ def _download(
     store: Store, key: str, target: Path, expected: StateObject, *, check_hash: bool
 ) -> None:
     try:
-        store.download_file(key, target)
+        if expected.size <= SMALL_OBJECT:
+            target.write_bytes(store.get(key))  # one request, not the transfer manager's two
+        else:
+            store.download_file(key, target)
     except KeyNotFound as err:
         raise StateBroken(f"{key} is named by {MANIFEST_KEY} but missing") from err
     size = target.stat().st_size
