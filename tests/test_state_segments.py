@@ -376,3 +376,15 @@ def test_verify_repair_rebuilds_a_damaged_index(
     assert final is not None
     assert final.segments == ()
     assert state_objects(store) == final.named()
+
+
+def test_an_unreadable_cache_is_replaced_from_the_archive(s3_bucket: str, tmp_path: Path) -> None:
+    store = open_store(f"s3://{s3_bucket}/wire")
+    run(store, tmp_path / "one", range(3))
+    index = open_state(store, cache=tmp_path / "two")
+    path = index.path
+    index.close()
+    for leftover in path.parent.glob(path.name + "-*"):
+        leftover.unlink()
+    path.write_bytes(b"not a database, a disk that lost it" * 200)
+    assert indexed(store, tmp_path / "two") == ids(range(3))

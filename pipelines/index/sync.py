@@ -124,7 +124,7 @@ def read_manifest(store: Store) -> tuple[Manifest | None, str | None]:
 def _meta(conn: sqlite3.Connection) -> dict[str, str]:
     try:
         return {str(k): str(v) for k, v in conn.execute("SELECT name, value FROM meta")}
-    except sqlite3.OperationalError:
+    except sqlite3.DatabaseError:  # no meta table, or not a database: rebuild from the archive
         return {}
 
 
@@ -160,7 +160,7 @@ def _drop(path: Path) -> None:
 def _journaled(conn: sqlite3.Connection) -> int:
     try:
         return journal.pending_changes(conn)
-    except sqlite3.OperationalError:  # no journal: a cache from before segments
+    except sqlite3.DatabaseError:  # no journal (a cache from before segments), or not a database
         return 0
 
 
@@ -208,7 +208,14 @@ def _fetch(store: Store, path: Path, manifest: Manifest, report: FetchReport) ->
         _rebuild(store, path, manifest, report)
         return
     conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA synchronous = NORMAL")  # as StateIndex: WAL, no fsync per commit
+    try:
+        conn.execute("PRAGMA synchronous = NORMAL")  # as StateIndex: WAL, no fsync per commit
+    except sqlite3.DatabaseError:
+        logger.warning("the index cache %s is unreadable: fetching it again", path)
+        conn.close()
+        _drop(path)
+        _rebuild(store, path, manifest, report)
+        return
     try:
         cache = _adopt_pending(conn, _meta(conn), manifest)
         plan = catch_up(cache, manifest)
