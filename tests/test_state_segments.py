@@ -392,3 +392,31 @@ def test_an_unreadable_cache_is_replaced_from_the_archive(s3_bucket: str, tmp_pa
         leftover.unlink()
     path.write_bytes(b"not a database, a disk that lost it" * 200)
     assert indexed(store, tmp_path / "two") == ids(range(3))
+
+
+class LostAnswerStore(CountingStore):
+    """A store whose first manifest write goes through but answers as a refused retry does."""
+
+    lost = False
+
+    def put_tagged(self, key: str, data: bytes, **options: object) -> str | None:
+        written = super().put_tagged(key, data, **options)
+        if key == MANIFEST_KEY and not self.lost:
+            self.lost = True
+            return None
+        return written
+
+
+def test_a_manifest_write_whose_answer_was_lost_still_counts(
+    s3_bucket: str, tmp_path: Path
+) -> None:
+    store = S3Store(f"s3://{s3_bucket}/wire")
+    run(store, tmp_path / "one", range(2))
+    lossy = LostAnswerStore(store)
+    run(lossy, tmp_path / "one", range(2, 4))  # type: ignore[arg-type]
+    assert lossy.lost
+    manifest, _tag = read_manifest(store)
+    assert manifest is not None
+    assert len(manifest.segments) == 1
+    assert all(store.exists(key) for key in manifest.named())
+    assert indexed(store, tmp_path / "two") == ids(range(4))

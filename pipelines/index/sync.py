@@ -512,9 +512,7 @@ def _publish_segment(
         store.upload_file(key, local, content_type=SEGMENT_TYPE)
     checkpoint("segment-written")
     new = manifest.with_segment(segment)
-    new_tag = store.put_tagged(
-        MANIFEST_KEY, new.encode(), expect=tag, content_type="application/json"
-    )
+    new_tag = _replace_manifest(store, new, tag)
     if new_tag is None:
         with _transaction(conn):
             _set_meta(conn, {"state_pending": None})
@@ -584,9 +582,7 @@ def _publish_base(
         new = Manifest(instance, generation + 1, base)
     else:
         new = Manifest(instance, generation + 1, base, (), manifest.base.key, manifest.segments)
-    new_tag = store.put_tagged(
-        MANIFEST_KEY, new.encode(), expect=tag, content_type="application/json"
-    )
+    new_tag = _replace_manifest(store, new, tag)
     if new_tag is None:
         with contextlib.suppress(StoreError):
             store.delete(key)
@@ -611,6 +607,31 @@ def _publish_base(
     logger.info("index: compacted into base %s (%d bytes)", key, base.size)
     report.base, report.bytes = key, report.bytes + base.size
     report.deleted = sweep(store, new)
+
+
+def _replace_manifest(store: Store, new: Manifest, tag: str | None) -> str | None:
+    """Write the manifest if it is still the version read (``tag``); return the new tag.
+
+    A refusal is read back before it counts as a conflict: if the write went through but
+    its answer was lost, boto3's retry is refused by our own new version, and deleting the
+    objects it names would break the archive's index.
+    """
+    written = store.put_tagged(
+        MANIFEST_KEY, new.encode(), expect=tag, content_type="application/json"
+    )
+    if written is not None:
+        return written
+    try:
+        current, current_tag = read_manifest(store)
+    except ManifestError:
+        return None
+    if current is not None and (current.generation, current.base, current.segments) == (
+        new.generation,
+        new.base,
+        new.segments,
+    ):
+        return current_tag
+    return None
 
 
 def sweep(store: Store, manifest: Manifest) -> int:
