@@ -95,10 +95,13 @@ def locked_archive(
     run_id: str,
     redis_url: str | None = None,
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    *,
+    repair: bool = False,
 ) -> Iterator[Store]:
     """Check the archive, hold its run lock (renewed meanwhile), and have its index ready.
 
     ``redis_url``: the index is the shared one in that Redis (verify, reextract), not SQLite.
+    ``repair``: a damaged index copy in the archive is no error (``verify --repair``).
     """
     store = open_store(archive)
     try:
@@ -119,7 +122,7 @@ def locked_archive(
         try:
             # Fetch (or check) the archive's index now, so a broken one stops the run here
             # with one line rather than inside the engine.
-            index = open_index(store, redis_url, archive=archive)
+            index = open_index(store, redis_url, archive=archive, repair=repair)
             try:
                 flush(store, index)
             finally:

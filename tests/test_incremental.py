@@ -109,22 +109,35 @@ def test_a_fresh_container_against_the_same_s3_archive_fetches_nothing(
     site: tuple[LoopbackServer, ConditionalFeed, list[bytes]],
     s3_server: S3Server,
 ) -> None:
-    server, _feed, _pages = site
+    server, feed, _pages = site
     s3_client(s3_server.endpoint).create_bucket(Bucket="incremental")
     archive = "s3://incremental/wire"
     env = {**s3_server.env(), "XDG_CACHE_HOME": str(tmp_path / "cache-one")}
+    # The first run has half the stories (its index becomes the archive's first base), the
+    # second the rest (its index changes become one segment).
+    feed.body = rss((server.url(f"/news/{n}.html"), None) for n in range(PAGES // 2))
     first = run_cli([*crawl_args(tmp_path, server, archive, "first"), *FAST_CRAWL], env=env)
     assert first.status == 0, first.stderr
+    feed.body = rss((server.url(f"/news/{n}.html"), None) for n in range(PAGES))
+    second = run_cli([*crawl_args(tmp_path, server, archive, "second"), *FAST_CRAWL], env=env)
+    assert second.status == 0, second.stderr
     assert article_requests(server) == PAGES
-    # Another machine: no cache, only the archive.
+    state = sorted(
+        obj["Key"].removeprefix("wire/_state/")
+        for obj in s3_client(s3_server.endpoint)
+        .list_objects_v2(Bucket="incremental", Prefix="wire/_state/")
+        .get("Contents", [])
+    )
+    assert [key.split("/")[0] for key in state] == ["base", "manifest.json", "segments"]
+    # Another machine: no cache, only the archive: base plus segment, no page fetched.
     fresh = tmp_path / "fresh"
     fresh.mkdir()
     env = {**s3_server.env(), "XDG_CACHE_HOME": str(fresh / "cache")}
-    second = run_cli([*crawl_args(fresh, server, archive, "second"), *FAST_CRAWL], env=env)
-    assert second.status == 0, second.stderr
+    third = run_cli([*crawl_args(fresh, server, archive, "third"), *FAST_CRAWL], env=env)
+    assert third.status == 0, third.stderr
     assert article_requests(server) == PAGES
     # The feed's validators travelled with the index: even the feed costs only a 304.
-    assert load_json(fresh / "second.json")["discovery"]["not_modified"] == 1
+    assert load_json(fresh / "third.json")["discovery"]["not_modified"] == 1
 
 
 def test_refresh_stores_a_changed_text_as_a_new_version(

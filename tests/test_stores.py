@@ -256,3 +256,31 @@ def test_s3_store_keys_are_relative_to_prefix(s3_bucket: str) -> None:
     outer.put("elsewhere.json", b"y")
     assert list(inner.keys()) == ["a/b.json"]
     assert sorted(outer.keys()) == ["elsewhere.json", "root/a/b.json"]
+
+
+def test_files_go_up_and_down_streamed(store: Store, tmp_path: Path) -> None:
+    source = tmp_path / "big.bin"
+    # Over the multipart threshold on S3: the object goes up in parts and comes back whole.
+    source.write_bytes(os.urandom(1024) * (17 * 1024))
+    store.upload_file("_state/base/x.sqlite3", source)
+    target = tmp_path / "back.bin"
+    store.download_file("_state/base/x.sqlite3", target)
+    assert target.read_bytes() == source.read_bytes()
+    with pytest.raises(KeyNotFound):
+        store.download_file("_state/base/missing.sqlite3", tmp_path / "none.bin")
+
+
+def test_put_tagged_replaces_only_the_version_it_read(store: Store) -> None:
+    first = store.put_tagged("_state/manifest.json", b"one", expect=None)
+    assert first is not None
+    assert store.put_tagged("_state/manifest.json", b"again", expect=None) is None
+    data, tag = store.get_tagged("_state/manifest.json")
+    assert (data, tag) == (b"one", first)
+    second = store.put_tagged("_state/manifest.json", b"two", expect=tag)
+    assert second is not None
+    assert second != first
+    # A writer holding the old version's tag loses: the store keeps the newer object.
+    assert store.put_tagged("_state/manifest.json", b"stale", expect=first) is None
+    assert store.get("_state/manifest.json") == b"two"
+    assert store.put_tagged("_state/other.json", b"x", expect=first) is None
+    assert not store.exists("_state/other.json")

@@ -39,12 +39,14 @@ def run(args: argparse.Namespace) -> int:
         config = Config(path=args.config, sources=())
     archive = resolve_archive(args.archive, config.archive)
     redis_url = options.redis_flag(args) or config.redis
-    with locked_archive(archive, new_run_id(), redis_url) as store:
-        index = open_index(store, redis_url, archive=archive)
+    with locked_archive(archive, new_run_id(), redis_url, repair=args.repair) as store:
+        index = open_index(store, redis_url, archive=archive, repair=args.repair)
         try:
             report = verify(store, index, repair=args.repair)
             if args.repair:
-                index.save(store)
+                # A fresh base and manifest of the repaired index (S3): whatever state
+                # objects were damaged or orphaned are replaced and swept.
+                index.save(store, rebuild=True)
         finally:
             index.close()
     if args.json:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
 import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -12,6 +15,8 @@ from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 import boto3
+from boto3.exceptions import S3UploadFailedError
+from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -25,6 +30,13 @@ S3_MAX_ATTEMPTS = 5
 S3_CONNECT_TIMEOUT = 10
 S3_POOL_CONNECTIONS = 32
 S3_READ_TIMEOUT = 60
+# Files (the archive index's base, tens to thousands of MB) go in parts: memory stays at about
+# chunk x concurrency whatever the file's size, and one object may exceed one PUT's 5 GB.
+S3_TRANSFER = TransferConfig(
+    multipart_threshold=16 * 1024 * 1024,
+    multipart_chunksize=16 * 1024 * 1024,
+    max_concurrency=4,
+)
 # Error codes S3-compatible servers use when a conditional create lost the race.
 S3_CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
 S3_MISSING_KEY_CODES = {"NoSuchKey", "404", "NotFound"}
@@ -89,6 +101,23 @@ class Store(Protocol):
     def keys(self, prefix: str = "") -> Iterator[str]: ...
     def check(self) -> None: ...
     def local_path(self, key: str) -> Path | None: ...
+
+    # -- files, streamed (never whole in memory) -----------------------------------------
+    def upload_file(
+        self, key: str, path: Path, *, content_type: str = "application/octet-stream"
+    ) -> None: ...
+    def download_file(self, key: str, path: Path) -> None: ...
+
+    # -- compare-and-swap: an object replaced only if it is still the version one read ------
+    def get_tagged(self, key: str) -> tuple[bytes, str]: ...
+    def put_tagged(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        expect: str | None,
+        content_type: str = "application/octet-stream",
+    ) -> str | None: ...
 
 
 class LocalStore:
@@ -177,6 +206,75 @@ class LocalStore:
                 key = name if rel == "." else f"{rel}/{name}"
                 if key.startswith(prefix):
                     yield key
+
+    def upload_file(
+        self, key: str, path: Path, *, content_type: str = "application/octet-stream"
+    ) -> None:
+        """Copy a file under key (streamed; replaces any object there)."""
+        target = self.local_path(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(
+                prefix=TEMP_PREFIX + target.name + ".", suffix=TEMP_SUFFIX, dir=target.parent
+            )
+            with os.fdopen(fd, "wb") as handle, path.open("rb") as source:
+                shutil.copyfileobj(source, handle, 1024 * 1024)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp_name, target)  # noqa: PTH105 - mkstemp gives a str path
+        except OSError as err:
+            raise StoreError(
+                f"cannot write {target}: {err}; check free space and permissions"
+            ) from err
+
+    def download_file(self, key: str, path: Path) -> None:
+        """Copy the object under key to a file (streamed)."""
+        source = self.local_path(key)
+        try:
+            shutil.copyfile(source, path)
+        except (FileNotFoundError, IsADirectoryError) as err:
+            if not source.is_file():
+                raise KeyNotFound(f"no object {key!r} in {self.uri}") from err
+            raise StoreError(f"cannot write {path}: {err}; check the folder") from err
+        except OSError as err:
+            raise StoreError(f"cannot copy {source} to {path}: {err}") from err
+
+    def get_tagged(self, key: str) -> tuple[bytes, str]:
+        """Return the object under key and its version tag (a hash of its bytes)."""
+        data = self.get(key)
+        return data, hashlib.sha256(data).hexdigest()
+
+    def put_tagged(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        expect: str | None,
+        content_type: str = "application/octet-stream",
+    ) -> str | None:
+        """Write key only if its version is still ``expect`` (None: only if absent).
+
+        Return the new version's tag, or None when another writer got there first. The
+        folder is locked (flock) between the comparison and the rename.
+        """
+        path = self.local_path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            folder = os.open(path.parent, os.O_RDONLY)
+        except OSError as err:
+            raise StoreUnavailable(f"cannot write under {path.parent}: {err}") from err
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX)
+            try:
+                current: str | None = self.get_tagged(key)[1]
+            except KeyNotFound:
+                current = None
+            if current != expect:
+                return None
+            self.put(key, data, content_type=content_type, overwrite=True)
+            return hashlib.sha256(data).hexdigest()
+        finally:
+            os.close(folder)  # releases the flock
 
     def sweep_temporary(self) -> int:
         """Delete temp files a killed writer left behind; call it only under the run lock."""
@@ -337,6 +435,78 @@ class S3Store:
                     yield obj["Key"][len(root) :]
         except (ClientError, BotoCoreError) as err:
             raise self._error(err, f"list {prefix!r}") from err
+
+    def upload_file(
+        self, key: str, path: Path, *, content_type: str = "application/octet-stream"
+    ) -> None:
+        """Upload a file under key, in parts when large (boto3's transfer manager)."""
+        try:
+            self.client.upload_file(
+                str(path),
+                self.bucket,
+                self._key(key),
+                ExtraArgs={"ContentType": content_type},
+                Config=S3_TRANSFER,
+            )
+        except (ClientError, BotoCoreError) as err:
+            raise self._error(err, f"upload {key!r}") from err
+        except S3UploadFailedError as err:
+            raise StoreError(f"upload {key!r}: {err}; check the endpoint and free space") from err
+
+    def download_file(self, key: str, path: Path) -> None:
+        """Download the object under key to a file, in parts when large."""
+        try:
+            self.client.download_file(self.bucket, self._key(key), str(path), Config=S3_TRANSFER)
+        except (ClientError, BotoCoreError) as err:
+            raise self._error(err, f"download {key!r}") from err
+
+    def get_tagged(self, key: str) -> tuple[bytes, str]:
+        """Return the object under key and its ETag."""
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+            return answer["Body"].read(), str(answer["ETag"])
+        except (ClientError, BotoCoreError) as err:
+            raise self._error(err, f"get {key!r}") from err
+
+    def put_tagged(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        expect: str | None,
+        content_type: str = "application/octet-stream",
+    ) -> str | None:
+        """Write key only if its ETag is still ``expect`` (None: only if absent).
+
+        The server decides (If-Match / If-None-Match): return the new ETag, or None when
+        another writer replaced the object since it was read.
+        """
+        full = self._key(key)
+        try:
+            if expect is None:
+                answer = self.client.put_object(
+                    Bucket=self.bucket,
+                    Key=full,
+                    Body=data,
+                    ContentType=content_type,
+                    IfNoneMatch="*",
+                )
+            else:
+                answer = self.client.put_object(
+                    Bucket=self.bucket,
+                    Key=full,
+                    Body=data,
+                    ContentType=content_type,
+                    IfMatch=expect,
+                )
+        except ClientError as err:
+            code = str(err.response.get("Error", {}).get("Code", ""))
+            if code in S3_CONFLICT_CODES or code in S3_MISSING_KEY_CODES:
+                return None
+            raise self._error(err, f"put {key!r}") from err
+        except BotoCoreError as err:
+            raise self._error(err, f"put {key!r}") from err
+        return str(answer["ETag"])
 
     def check(self) -> None:
         """Make sure the bucket exists and the credentials reach it."""

@@ -19,16 +19,16 @@ class UnknownIndexScheme(ValueError):
     """The index URL has a scheme no backend serves."""
 
 
-def _sqlite(store: Store, url: str, archive: str) -> Index:
-    return open_state(store)
+def _sqlite(store: Store, url: str, archive: str, repair: bool) -> Index:
+    return open_state(store, repair=repair)
 
 
-def _redis(store: Store, url: str, archive: str) -> Index:
+def _redis(store: Store, url: str, archive: str, repair: bool) -> Index:
     return RedisIndex(url, archive)
 
 
-# (store, index URL, archive URI as the workers name it) -> the index.
-INDEX_SCHEMES: dict[str, Callable[[Store, str, str], Index]] = {
+# (store, index URL, archive URI as the workers name it, repair) -> the index.
+INDEX_SCHEMES: dict[str, Callable[[Store, str, str, bool], Index]] = {
     "": _sqlite,
     "redis": _redis,
     "rediss": _redis,
@@ -36,11 +36,14 @@ INDEX_SCHEMES: dict[str, Callable[[Store, str, str], Index]] = {
 }
 
 
-def open_index(store: Store, redis_url: str | None = None, *, archive: str | None = None) -> Index:
+def open_index(
+    store: Store, redis_url: str | None = None, *, archive: str | None = None, repair: bool = False
+) -> Index:
     """Return the index of the archive in ``store``: in ``redis_url`` if given, else SQLite.
 
     ``archive``: the archive URI as the workers share it, which names the Redis keys
-    (default: the store's URI).
+    (default: the store's URI). ``repair``: a damaged copy of the index in the archive
+    opens as an empty one (``verify --repair`` rebuilds it) instead of failing.
     """
     url = redis_url or ""
     scheme = urlsplit(url).scheme
@@ -50,4 +53,4 @@ def open_index(store: Store, redis_url: str | None = None, *, archive: str | Non
         raise UnknownIndexScheme(
             f"unsupported index URL {url!r}: use one of {known}, or none for SQLite"
         )
-    return opener(store, url, archive or store.uri)
+    return opener(store, url, archive or store.uri, repair)

@@ -112,8 +112,12 @@ class Index(Protocol):
     def record_rejection(self, url: str, rejection: Rejection) -> None:
         """Remember a URL's rejection until it may be asked for again."""
 
-    def save(self, store: Store) -> None:
-        """Make what was recorded durable beside the archive in ``store``."""
+    def save(self, store: Store, *, rebuild: bool = False) -> None:
+        """Make what was recorded durable beside the archive in ``store``.
+
+        ``rebuild``: the index was rebuilt from the archive's objects (``verify --repair``):
+        write it whole rather than as changes.
+        """
 
     def close(self) -> None:
         """Close the index."""

@@ -58,7 +58,7 @@ class RedisTables:
         }
         self._scripts = register_scripts(self.r)
 
-    def save(self, store: Store) -> None:
+    def save(self, store: Store, *, rebuild: bool = False) -> None:
         """Nothing to save: every change is in Redis the moment it is made."""
 
     def close(self) -> None:

@@ -1,9 +1,9 @@
 """The dedup index of one machine in SQLite: archived URLs and texts, validators, rejections.
 
 One embedded file: inside a local archive, else a local cache of the remote archive's copy
-(``sync.py`` fetches and uploads it). Entries are written only after the archive write
-they describe succeeded, each in its own transaction: a crash or an outage never marks a
-page as done.
+(``sync.py`` fetches it and ships what each run changed). Entries are written only after the
+archive write they describe succeeded, each in its own transaction: a crash or an outage
+never marks a page as done.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from pathlib import Path
 
 from pipelines.archive.stores import Store
 from pipelines.dedup.fingerprints import Signature
+from pipelines.index import journal
 from pipelines.index.base import Known, NearMatch, text_hash, url_hash
 from pipelines.index.near import NearIndex
 from pipelines.index.rejections import Rejection
-from pipelines.index.sync import fetch_state, state_path, sync_state
+from pipelines.index.sync import STATE_KEY, fetch_state, state_path, sync_state
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS urls (
@@ -45,7 +46,13 @@ CREATE TABLE IF NOT EXISTS rejected (
 class StateIndex:
     """The SQLite index of one archive. Single-threaded: the reactor thread owns it."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, journal_changes: bool | None = None) -> None:
+        """Open (or create) the index at ``path``.
+
+        ``journal_changes``: True for a cache of a remote archive (each change is journaled
+        for the run's segment, see journal.py), False for an index inside its archive,
+        None to keep whatever the file does.
+        """
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -55,10 +62,17 @@ class StateIndex:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(SCHEMA)
         self.near = NearIndex(self.conn)
+        if journal_changes is True:
+            journal.enable(self.conn)
+        elif journal_changes is False:
+            journal.disable(self.conn)
 
-    def save(self, store: Store) -> None:
-        """Upload the index beside the archive (S3), or leave it where it is (local)."""
-        sync_state(self, store)
+    def save(self, store: Store, *, rebuild: bool = False) -> None:
+        """Ship the run's changes to the archive (S3), or leave the index where it is (local).
+
+        ``rebuild``: write the whole index as the archive's fresh base (``verify --repair``).
+        """
+        sync_state(self, store, rebuild=rebuild)
 
     def close(self) -> None:
         """Checkpoint the WAL into the main file and close."""
@@ -266,8 +280,12 @@ class _Transaction:
         self.conn.execute("ROLLBACK" if kind else "COMMIT")
 
 
-def open_state(store: Store, cache: Path | None = None) -> StateIndex:
-    """Open an archive's index, first fetching it from a remote archive when it is newer."""
+def open_state(store: Store, cache: Path | None = None, *, repair: bool = False) -> StateIndex:
+    """Open an archive's index, first bringing a remote archive's cache up to date.
+
+    ``repair``: a damaged remote index starts an empty cache instead of failing (the caller
+    rebuilds it from the archive's objects).
+    """
     path = state_path(store, cache)
-    fetch_state(store, path)
-    return StateIndex(path)
+    fetch_state(store, path, repair=repair)
+    return StateIndex(path, journal_changes=store.local_path(STATE_KEY) is None)
