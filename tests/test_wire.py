@@ -58,6 +58,7 @@ BYLINES = [
     (["Associated Press"], "AP"),
     (["The Associated Press"], "AP"),
     (["By Reuters Staff"], "Reuters"),
+    (["Associated Press Auto Writer"], "AP"),  # a two-word agency and a beat word
     (["REUTERS"], "Reuters"),
     (["Tom Krisher", "AP Auto Writer"], "AP"),
     (["Associated Press Writer"], "AP"),
@@ -118,6 +119,7 @@ AUTHORS = [
     (["By Tom Krisher, AP Auto Writer"], ("Tom Krisher",), "AP"),
     (["Jane Doe and John Roe"], ("Jane Doe", "John Roe"), None),
     (["Jane Doe; Agence France-Presse"], ("Jane Doe",), "AFP"),
+    (["Agence France-Presse; Jane Doe"], ("Jane Doe",), "AFP"),
     (["Jane Doe 42 seconds ago"], ("Jane Doe",), None),
     (["Jane Doe, Nov 20, 2019"], ("Jane Doe",), None),
     (["Reuters Staff"], (), "Reuters"),
@@ -172,6 +174,7 @@ LOCAL_FORMS = [
     ("(Foo Bar) - ROMA, 24 APR - Il governo", None, None),
     # An unknown credit in the English form counts only on a line shaped like a dateline.
     ("WASHINGTON (Capitol Staff) the senator said on Tuesday", None, None),
+    ("WASHINGTON (Capitol Staff) The senator said", None, None),
     ("WASHINGTON (Capitol Staff) — the senator said", "WASHINGTON", "Capitol Staff"),
     # Of slash-separated unknown credits, the last is the origin (the first republished it).
     ("KARACHI (Daily Star / Wire Desk) - The government said", "KARACHI", "Wire Desk"),
