@@ -191,3 +191,13 @@ def test_datelines_in_the_agencies_own_languages(
     text: str, place: str | None, agency: str | None
 ) -> None:
     assert find_dateline(text) == Dateline(place, agency)
+
+
+@pytest.mark.parametrize(("filler", "found"), [(284, True), (285, False)])
+def test_a_dateline_must_close_within_the_first_300_characters(filler: int, found: bool) -> None:
+    # After a first line of `filler` characters and its newline, "WASHINGTON (AP)" closes
+    # its credit at character 299 (inside the window) or 300 (outside).
+    first = ("photo by a staff member of the paper " * 10)[:filler]
+    text = f"{first}\nWASHINGTON (AP) — The senator said on Tuesday that the bill would pass."
+    expected = Dateline("WASHINGTON", "AP") if found else Dateline(None, None)
+    assert find_dateline(text) == expected
