@@ -13,19 +13,26 @@ import socket
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from scrapy import Request
+from scrapy.statscollectors import StatsCollector
+from scrapy.utils.test import get_crawler
 from twisted.internet.address import IPv4Address
 
 from crawler.demo.loopback import LoopbackServer, Resource
 from crawler.downloadermiddlewares.address_guard import (
+    AddressGuardMiddleware,
     GuardedResolver,
     Policy,
+    _is_robots_txt,
     _proxy_host,
     blocked_reason,
     literal_address,
 )
+from pipelines.outcomes import Counters
 from tests.helpers.support import archive_objects, crawl, dev_pages, rss
 
 
@@ -66,6 +73,10 @@ from tests.helpers.support import archive_objects, crawl, dev_pages, rss
         ("1..1", None),
         ("", None),
         ("1e2.0.0.1", None),
+        # The last part fills what the others leave, and no more.
+        ("1.2.3.300", None),
+        ("1.2.65535", "1.2.255.255"),
+        ("1.2.70000", None),
     ],
 )
 def test_literal_address_reads_every_notation_a_resolver_accepts(
@@ -291,3 +302,24 @@ def test_redirects_into_forbidden_addresses_are_refused_and_not_connected(
 )
 def test_a_refused_proxy_is_named_by_host_and_port(proxy: str, named: str) -> None:
     assert _proxy_host(proxy) == named
+
+
+@pytest.mark.parametrize(
+    ("url", "meta", "robots"),
+    [
+        # Scrapy's own robots.txt fetch carries dont_obey_robotstxt.
+        ("http://example.org/robots.txt", {"dont_obey_robotstxt": True}, True),
+        ("http://example.org/robots.txt", {}, False),
+        ("http://example.org/a.html", {"dont_obey_robotstxt": True}, False),
+    ],
+)
+def test_the_robots_txt_fetch_is_told_apart(url: str, meta: dict[str, Any], robots: bool) -> None:
+    assert _is_robots_txt(Request(url, meta=meta)) is robots
+
+
+def test_the_guard_refuses_proxies_and_private_addresses_by_default() -> None:
+    guard = AddressGuardMiddleware(Policy(), Counters(StatsCollector(get_crawler())))
+    assert guard.allow_proxy is False
+    resolver = GuardedResolver(SimpleNamespace(nameResolver=None))
+    assert resolver.policy == Policy()
+    assert resolver.policy.allow_private is False

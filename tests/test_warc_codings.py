@@ -7,9 +7,11 @@ import gzip
 import zlib
 from datetime import UTC, datetime
 from io import BytesIO
+from typing import Any
 
 import brotli
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 from warcio.warcwriter import WARCWriter
 
 from pipelines.archive.warc import build_warc, decode_content, read_warc
@@ -86,17 +88,59 @@ def test_a_record_reads_back_as_the_page_it_was_written_from(body: bytes, coding
     assert again.protocol == "HTTP/1.1"
 
 
-def test_the_request_is_found_after_other_records() -> None:
-    # A WARC file may open with warcinfo or metadata records (CC-NEWS files do): they are
+@pytest.mark.parametrize("kind", ["warcinfo", "metadata"])
+def test_the_request_is_found_after_other_records(kind: str) -> None:
+    # A WARC file may hold warcinfo or metadata records (CC-NEWS files do): they are
     # neither the response nor the request.
     page = _page("https://example.org/a.html", TEXT, None)
     out = BytesIO()
     writer = WARCWriter(out, gzip=True)
-    writer.write_record(writer.create_warcinfo_record("a.warc.gz", {"software": "test"}))
-    out.write(build_warc(page))
+    if kind == "warcinfo":
+        writer.write_record(writer.create_warcinfo_record("a.warc.gz", {"software": "test"}))
+        out.write(build_warc(page))
+    else:
+        # The response, then a metadata record about it, then the request.
+        records = list(ArchiveIterator(BytesIO(build_warc(page))))
+        assert [r.rec_type for r in records] == ["response", "request"]
+        response_only, request_only = _split_members(build_warc(page))
+        out.write(response_only)
+        metadata = writer.create_warc_record(
+            page.url,
+            "metadata",
+            payload=BytesIO(b"outlinks: none\r\n"),
+            warc_content_type="application/warc-fields",
+        )
+        writer.write_record(metadata)
+        out.write(request_only)
     again = read_warc(out.getvalue(), source="wire", fetched_at=FETCHED)
     assert again.request_headers == page.request_headers
     assert again.content == TEXT
+
+
+def _split_members(data: bytes) -> tuple[bytes, bytes]:
+    """Split a two-record WARC into its records' bytes (each record is its own gzip member)."""
+    offsets = [record.offset for record in _offsets(data)]
+    assert len(offsets) == 2
+    return data[offsets[0] : offsets[1]], data[offsets[1] :]
+
+
+def _offsets(data: bytes) -> list[Any]:
+    iterator = ArchiveIterator(BytesIO(data))
+    found = []
+    for record in iterator:
+        record.offset = iterator.get_record_offset()
+        found.append(record)
+    return found
+
+
+@pytest.mark.parametrize(("status", "line"), [(200, b"200 OK"), (599, b"599 Unknown")])
+def test_the_status_line_gives_the_reason_or_unknown(status: int, line: bytes) -> None:
+    page = _page("https://example.org/a.html", TEXT, None)
+    page.status = status
+    response = next(ArchiveIterator(BytesIO(build_warc(page))))
+    assert response.http_headers.statusline.encode() == line
+    again = read_warc(build_warc(page), source="wire", fetched_at=FETCHED)
+    assert again.status == status
 
 
 def test_a_file_without_a_response_is_refused() -> None:
