@@ -5,10 +5,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import textwrap
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +26,7 @@ from pipelines.archive.lock import (
     LockInfo,
     LockLost,
     RunLock,
+    _pid_dead,
     machine_identity,
     process_started,
 )
@@ -398,6 +402,17 @@ def test_takeover_waits_for_a_fresh_claim_but_not_an_abandoned_one(store: Store)
     assert list(store.keys(CLAIM_PREFIX)) == []
 
 
+@pytest.mark.parametrize("body", [b"{not json", b"[]", b"{}", b'{"at": 5}'])
+def test_an_unreadable_takeover_claim_is_abandoned(tmp_path: Path, body: bytes) -> None:
+    store = LocalStore(tmp_path / "archive")
+    stale = RunLock(store, "run-stale", lease_seconds=LEASE, clock=Clock())
+    stale.acquire()
+    store.put(f"{CLAIM_PREFIX}{stale.token}.0.json", body)
+    RunLock(store, "run-a", lease_seconds=LEASE, clock=Clock(START + 3 * LEASE)).acquire()
+    assert read_lock(store).run_id == "run-a"
+    assert list(store.keys(CLAIM_PREFIX)) == []
+
+
 HELPER = """
 import sys, time
 from pipelines.archive.lock import RunLock
@@ -454,3 +469,41 @@ def test_a_lease_must_be_positive(tmp_path: Path, lease: float, accepted: bool) 
     else:
         with pytest.raises(ValueError, match=f"lease_seconds must be positive, not {lease}"):
             RunLock(store, "run-a", lease_seconds=lease)
+
+
+def _started_by_proc(pid: int) -> int:
+    """A process's start time read another way: the fields after the last ") " of its stat."""
+    stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    match = re.fullmatch(r"(\d+) \((.*)\) (.*)", stat.strip(), re.DOTALL)
+    assert match is not None
+    return int(match.group(3).split()[19])
+
+
+@pytest.mark.parametrize("name", ["s", "sl", "sle", "slee", "sl) (p", "a b c (d"])
+def test_process_started_reads_any_command_name(tmp_path: Path, name: str) -> None:
+    # The command name sets where the fields start: names of several lengths and with
+    # parentheses and spaces move the last ")" across byte boundaries.
+    program = tmp_path / name
+    shutil.copy2(shutil.which("sleep") or "/bin/sleep", program)
+    child = subprocess.Popen([str(program), "30"])
+    try:
+        assert process_started(child.pid) == _started_by_proc(child.pid)
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_a_process_that_does_not_exist_has_no_start_time() -> None:
+    assert process_started(2**22 + 1) is None  # above the kernel's largest pid
+
+
+def test_asking_whether_a_process_lives_does_not_signal_it() -> None:
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        assert not _pid_dead(child.pid)
+        time.sleep(0.2)
+        assert child.poll() is None  # still running: no signal was sent
+    finally:
+        child.kill()
+        child.wait()
+    assert _pid_dead(child.pid)  # reaped: no such process
