@@ -135,10 +135,16 @@ class HttpRemote:
                 connection = http.client.HTTPConnection(address, port, timeout=self.timeout)
             target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             try:
+                # One request a connection: without "close", the server would hold the
+                # connection open for a next request that never comes.
                 connection.request(
                     "GET",
                     target,
-                    headers={"Host": parts.netloc, "User-Agent": self.user_agent},
+                    headers={
+                        "Host": parts.netloc,
+                        "User-Agent": self.user_agent,
+                        "Connection": "close",
+                    },
                 )
                 response = connection.getresponse()
             except (OSError, http.client.HTTPException) as err:

@@ -104,7 +104,9 @@ class FaultProxy:
     @contextmanager
     def running(self) -> Iterator[FaultProxy]:
         """Serve while the block runs."""
-        thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         thread.start()
         try:
             yield self
