@@ -155,14 +155,23 @@ def annotation_only(diff: str) -> bool:
 
 
 def keep_sample(session: Path, size: int) -> None:
-    """Drop all but ``size`` mutants, drawn at random with a fixed seed, from a session."""
+    """Drop all but ``size`` mutants, drawn at random with a fixed seed, from a session.
+
+    The draw is over the mutants ordered by what they change (operator, its arguments, where),
+    not by cosmic-ray's job ids, which are new random ids at every ``init``: the same module
+    gives the same sample in every run.
+    """
     with sqlite3.connect(session) as db:
-        jobs = sorted(job for (job,) in db.execute("SELECT job_id FROM work_items"))
-        if len(jobs) <= size:
+        specs = db.execute(
+            "SELECT job_id, operator_name, COALESCE(operator_args, ''), occurrence,"
+            " start_pos_row, start_pos_col FROM mutation_specs"
+        ).fetchall()
+        if len(specs) <= size:
             return
+        ordered = [job for job, *_ in sorted(specs, key=lambda spec: tuple(map(str, spec[1:])))]
         # A reproducible draw, not a secret: random.Random is the right tool.
-        kept = set(random.Random(SAMPLE_SEED).sample(jobs, size))  # noqa: S311
-        dropped = [(job,) for job in jobs if job not in kept]
+        kept = set(random.Random(SAMPLE_SEED).sample(ordered, size))  # noqa: S311
+        dropped = [(job,) for job in ordered if job not in kept]
         db.executemany("DELETE FROM mutation_specs WHERE job_id = ?", dropped)
         db.executemany("DELETE FROM work_items WHERE job_id = ?", dropped)
 

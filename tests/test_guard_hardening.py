@@ -77,6 +77,10 @@ from tests.helpers.support import archive_objects, crawl, dev_pages, rss
         ("1.2.3.300", None),
         ("1.2.65535", "1.2.255.255"),
         ("1.2.70000", None),
+        ("01234567", "0.5.57.119"),  # every octal digit
+        ("1234567890", "73.150.2.210"),  # every decimal digit
+        ("0x89abcdef", "137.171.205.239"),
+        ("0xff.0xff.1", "255.255.0.1"),  # 255 in a leading part
     ],
 )
 def test_literal_address_reads_every_notation_a_resolver_accepts(
