@@ -167,11 +167,21 @@ def test_a_reused_pid_does_not_keep_a_dead_holder_alive(store: Store) -> None:
     assert read_lock(store).run_id == "run-next"
 
 
-def test_a_holder_on_another_machine_is_judged_by_its_lease_only(store: Store) -> None:
+@pytest.mark.parametrize(
+    "machine",
+    [
+        "another-boot-id/pid:[1]",
+        "00000000-0000-0000-0000-000000000000/pid:[1]",  # sorts before any machine here
+        "~/pid:[1]",  # and after
+    ],
+)
+def test_a_holder_on_another_machine_is_judged_by_its_lease_only(
+    store: Store, machine: str
+) -> None:
     clock = Clock()
     elsewhere = RunLock(store, "run-elsewhere", lease_seconds=LEASE, clock=clock)
     elsewhere.pid = dead_pid()  # dead here, but that pid means nothing on another machine
-    elsewhere.machine = "another-boot-id/pid:[1]"
+    elsewhere.machine = machine
     elsewhere.acquire()
     with pytest.raises(LockHeld, match="run-elsewhere"):
         RunLock(store, "run-next", lease_seconds=LEASE, clock=clock).acquire()
