@@ -120,6 +120,7 @@ AUTHORS = [
     (["Jane Doe and John Roe"], ("Jane Doe", "John Roe"), None),
     (["Jane Doe; Agence France-Presse"], ("Jane Doe",), "AFP"),
     (["Agence France-Presse; Jane Doe"], ("Jane Doe",), "AFP"),
+    (["Staff Writer; Jane Doe"], ("Jane Doe",), None),
     (["Jane Doe 42 seconds ago"], ("Jane Doe",), None),
     (["Jane Doe, Nov 20, 2019"], ("Jane Doe",), None),
     (["Reuters Staff"], (), "Reuters"),

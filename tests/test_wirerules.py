@@ -125,6 +125,7 @@ def test_site_banner() -> None:
     assert not is_site_banner("date 2020-02-20 UrduPoint.com", None)
 
 
+_TEN_NAMES = "Anna Maria Sophie Luise Müller Schmidt Weber Wagner Becker Hoffmann"
 _STAMP_WORDS = "Updated on Thursday 20th February 2020 at 11:00 PM GMT last updated at 11:30 PM"
 
 
@@ -196,6 +197,10 @@ STORY = "Der Stadtrat hat am Montag den neuen Haushalt mit großer Mehrheit besc
         ("记者 张伟 报道", ("张伟",), True),
         ("Автор: Иван Петров", ("Иван Петров",), True),
         ("Anna Müller (@amueller)", ("Anna Müller",), True),
+        # At most 3 words beside the names, and 12 units in all.
+        ("Von Anna Müller und Team", ("Anna Müller",), True),
+        ("Von Anna Müller und dem Team", ("Anna Müller",), False),
+        (f"Von {_TEN_NAMES} und Team", (_TEN_NAMES,), False),
         # A sentence about the author is story text.
         (
             "Anna Müller sprach am Montag mit dem Bürgermeister über den Haushalt",
