@@ -98,3 +98,31 @@ def test_text_diff_lists_missed_and_extra_sentences() -> None:
     missed, extra = text_diff(prediction, truth)
     assert missed == ["It approved the budget for next year."]
     assert extra == ["Sign up for our newsletter today please."]
+
+
+def test_eval_extraction_splits_a_set_by_where_its_truths_came_from(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    truth = json.loads((DEV_SET / "ground-truth.json").read_text(encoding="utf-8"))
+    chosen = dict(sorted(truth.items())[:PAGES])
+    (tmp_path / "html").mkdir()
+    for n, page_id in enumerate(chosen):
+        shutil.copy(DEV_SET / "html" / f"{page_id}.html.gz", tmp_path / "html")
+        chosen[page_id]["dataset"] = "first" if n == 0 else "second"
+    (tmp_path / "ground-truth.json").write_text(json.dumps(chosen), encoding="utf-8")
+    assert run(_parse(["eval-extraction", str(tmp_path)])) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = next(
+        i for i, line in enumerate(lines) if line.split()[:3] == ["truth", "from", "pages"]
+    )
+    assert [line.split()[:2] for line in lines[header + 1 : header + 3]] == [
+        ["first", "1"],
+        ["second", str(PAGES - 1)],
+    ]
+
+
+def test_a_set_from_one_source_has_no_source_table(
+    dataset: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(_parse(["eval-extraction", str(dataset)])) == 0
+    assert "truth from" not in capsys.readouterr().out

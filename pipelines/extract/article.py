@@ -62,7 +62,7 @@ __all__ = [
 EXTRACTOR_NAME = "trafilatura"
 # The suffix names our own rules on top of trafilatura: bump it when they change, so the
 # archive can tell which articles were extracted by which rules.
-EXTRACTOR_VERSION: str = f"{trafilatura.__version__}+wa4"
+EXTRACTOR_VERSION: str = f"{trafilatura.__version__}+wa5"
 
 # The libraries log a page they cannot read at ERROR ("empty HTML tree"); the pipeline
 # counts that page under a reason instead, so their messages are only noise in a run.
