@@ -38,7 +38,8 @@ import boto3
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipelines.archive.lock import RunLock
-from pipelines.archive.stores import S3Store, Store
+from pipelines.archive.s3_store import S3Store
+from pipelines.archive.stores import Store
 from pipelines.dedup.fingerprints import exact_fingerprint
 from pipelines.index import manifest as manifest_rules
 from pipelines.index.manifest import MANIFEST_KEY

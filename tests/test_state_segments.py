@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.archive.stores import S3Store, Store, open_store
+from pipelines.archive.s3_store import S3Store
+from pipelines.archive.stores import Store, open_store
 from pipelines.archive.verify import verify
 from pipelines.index import journal
 from pipelines.index import manifest as manifest_rules
