@@ -38,12 +38,14 @@ import boto3
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipelines.archive.lock import RunLock
-from pipelines.archive.stores import S3Store, Store
+from pipelines.archive.s3_store import S3Store
+from pipelines.archive.stores import Store
 from pipelines.dedup.fingerprints import exact_fingerprint
 from pipelines.index import manifest as manifest_rules
 from pipelines.index.manifest import MANIFEST_KEY
 from pipelines.index.sqlite import StateIndex, open_state
-from pipelines.index.sync import read_manifest, state_path, sync_state
+from pipelines.index.state_cache import read_manifest, state_path
+from pipelines.index.sync import sync_state
 from tests.helpers.fixtures_s3 import ACCESS_KEY, REGION, SECRET_KEY, start_s3_server
 from tests.helpers.state_support import CountingStore
 

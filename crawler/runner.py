@@ -23,9 +23,10 @@ from crawler.spiders.history import HistorySpider
 from crawler.spiders.wire import WireSpider
 from pipelines.archive import tenure
 from pipelines.archive.keys import resolve_archive
+from pipelines.archive.local_store import LocalStore
 from pipelines.archive.lock import DEFAULT_LEASE_SECONDS, LockHeld, LockLost, RunLock
 from pipelines.archive.spool import Spool, flush_spool
-from pipelines.archive.stores import LocalStore, Store, StoreError, open_store
+from pipelines.archive.stores import Store, StoreError, open_store
 from pipelines.dedup.originals import default_worker
 from pipelines.index.backends import open_index
 from pipelines.index.base import Index

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from crawler.demo.loopback import LoopbackServer
+from pipelines.archive.local_store import LocalStore
 from pipelines.archive.lock import RunLock
-from pipelines.archive.stores import LocalStore
 from tests.helpers.support import CLI_TIMEOUT, FAST_CRAWL, ROOT, news_site, write_config
 
 ENTRYPOINT = ROOT / "docker-entrypoint.sh"

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.archive.keys import encode_json
-from pipelines.archive.stores import LocalStore
+from pipelines.archive.local_store import LocalStore
 from tests.helpers.archive_builder import BASE_TIME, Story, build_archive, put_article
 from tests.helpers.support import run_cli
 

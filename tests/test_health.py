@@ -14,7 +14,7 @@ import pytest
 from crawler.commands import health
 from crawler.monitoring.health import Thresholds, assess, health_of_sources, thresholds_for
 from crawler.sources import Source
-from pipelines.archive.stores import LocalStore
+from pipelines.archive.local_store import LocalStore
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 EVERY = timedelta(minutes=15)

@@ -26,7 +26,8 @@ import pytest
 
 from crawler.demo.loopback import LoopbackServer, Resource
 from crawler.sources import ConfigError, parse_config
-from pipelines.archive.stores import InvalidKey, LocalStore, StoreError, validate_key
+from pipelines.archive.local_store import LocalStore
+from pipelines.archive.stores import InvalidKey, StoreError, validate_key
 from tests.helpers.support import (
     ROOT,
     archive_objects,

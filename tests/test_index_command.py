@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipelines.archive.stores import LocalStore
+from pipelines.archive.local_store import LocalStore
 from tests.helpers.archive_builder import build_archive
 from tests.helpers.support import run_cli
 

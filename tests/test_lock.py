@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.archive.local_store import LocalStore
 from pipelines.archive.lock import (
     CLAIM_PREFIX,
     LOCK_KEY,
@@ -30,7 +31,8 @@ from pipelines.archive.lock import (
     machine_identity,
     process_started,
 )
-from pipelines.archive.stores import LocalStore, S3Store, Store
+from pipelines.archive.s3_store import S3Store
+from pipelines.archive.stores import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 THREADS = 8
@@ -426,7 +428,7 @@ def test_an_unreadable_takeover_claim_is_abandoned(tmp_path: Path, body: bytes) 
 HELPER = """
 import sys, time
 from pipelines.archive.lock import RunLock
-from pipelines.archive.stores import LocalStore
+from pipelines.archive.local_store import LocalStore
 lock = RunLock(LocalStore(sys.argv[1]), "run-helper")
 lock.acquire()
 print("locked", flush=True)

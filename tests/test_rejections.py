@@ -11,7 +11,7 @@ import pytest
 from crawler.demo.loopback import LoopbackServer, Resource
 from pipelines.index.rejections import MAX_DELAY, Rejection, next_rejection, retry_delay
 from pipelines.index.sqlite import StateIndex
-from pipelines.index.sync import STATE_KEY
+from pipelines.index.state_cache import STATE_KEY
 from pipelines.outcomes import is_lasting
 from tests.helpers.support import FAST_CRAWL, dev_pages, load_json, rss, run_cli, write_config
 

@@ -89,7 +89,7 @@ def test_parse_dated_key(key: str, parsed: tuple[str, str, date, str] | None) ->
 
 
 def test_collect(archive: Path) -> None:
-    from pipelines.archive.stores import LocalStore  # noqa: PLC0415
+    from pipelines.archive.local_store import LocalStore  # noqa: PLC0415
 
     result = collect(LocalStore(archive), datetime.fromisoformat(NOW), days=90)
     wire, lahore = result.sources["wiredaily"], result.sources["lahoreledger"]

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from scrapy.utils.test import get_crawler
 
-from pipelines.archive.stores import LocalStore
+from pipelines.archive.local_store import LocalStore
 from pipelines.dedup.originals import LocalOriginals
 from pipelines.index.sqlite import open_state
 from pipelines.runstate import RunState, run_state

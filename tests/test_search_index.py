@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.archive.stores import LocalStore, open_store
+from pipelines.archive.local_store import LocalStore
+from pipelines.archive.stores import open_store
 from pipelines.search import Filters, SearchError, SearchIndex, catch_up, query, search_path
 from tests.helpers.archive_builder import Story, build_archive, put_copy
 from tests.helpers.support import archive_objects, crawl, load_json, news_site

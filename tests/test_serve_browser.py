@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from crawler.demo.loopback import LoopbackServer, Resource
-from pipelines.archive.stores import LocalStore
+from pipelines.archive.local_store import LocalStore
 from tests.helpers.archive_builder import Story, build_archive
 from tests.helpers.serve_support import Served, serving
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.archive.stores import LocalStore
+from pipelines.archive.local_store import LocalStore
 from tests.helpers.archive_builder import Story, build_archive, put_article
 from tests.helpers.serve_support import Served, serving
 

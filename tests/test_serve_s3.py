@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.archive.stores import S3Store
+from pipelines.archive.s3_store import S3Store
 from pipelines.search import search_path
 from tests.helpers.archive_builder import build_archive
 from tests.helpers.serve_support import serving

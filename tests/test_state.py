@@ -7,7 +7,8 @@ from pathlib import Path
 from pipelines.archive.stores import open_store
 from pipelines.dedup.fingerprints import exact_fingerprint
 from pipelines.index.sqlite import StateIndex, open_state
-from pipelines.index.sync import STATE_KEY, sync_state
+from pipelines.index.state_cache import STATE_KEY
+from pipelines.index.sync import sync_state
 
 TEXT = " ".join(f"word{n} of the story" for n in range(80))
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.archive.stores import S3Store, Store, open_store
+from pipelines.archive.s3_store import S3Store
+from pipelines.archive.stores import Store, open_store
 from pipelines.archive.verify import verify
 from pipelines.index import journal
 from pipelines.index import manifest as manifest_rules
@@ -30,15 +31,9 @@ from pipelines.index.manifest import (
 )
 from pipelines.index.rejections import Rejection
 from pipelines.index.sqlite import StateIndex, open_state
-from pipelines.index.sync import (
-    GENERATION_KEY,
-    KILL_AT_ENV,
-    STATE_KEY,
-    StateBroken,
-    StateConflict,
-    read_manifest,
-    sync_state,
-)
+from pipelines.index.state_cache import GENERATION_KEY, STATE_KEY, read_manifest
+from pipelines.index.state_publish import KILL_AT_ENV
+from pipelines.index.sync import StateBroken, StateConflict, sync_state
 from tests.helpers.fixtures_s3 import S3Server
 from tests.helpers.state_support import (
     CountingStore,

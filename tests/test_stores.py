@@ -9,13 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.archive.local_store import TEMP_PREFIX, TEMP_SUFFIX, LocalStore
+from pipelines.archive.s3_store import S3Store
 from pipelines.archive.stores import (
-    TEMP_PREFIX,
-    TEMP_SUFFIX,
     InvalidKey,
     KeyNotFound,
-    LocalStore,
-    S3Store,
     Store,
     StoreError,
     StoreUnavailable,

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.settings import BaseSettings
 from twisted.internet.interfaces import IHostnameResolver, IResolutionReceiver
 from zope.interface import implementer, provider
 
@@ -221,6 +222,14 @@ class _FilteringReceiver:
         self.receiver.resolutionComplete()
 
 
+def settings_policy(settings: BaseSettings) -> Policy:
+    """Return the policy the settings ask for (allowed private addresses, denied networks)."""
+    return Policy(
+        allow_private=settings.getbool("WIREARCHIVE_ALLOW_PRIVATE_ADDRESSES"),
+        deny=parse_networks(settings.getlist("WIREARCHIVE_DENY_NETWORKS")),
+    )
+
+
 @implementer(IHostnameResolver)
 class GuardedResolver:
     """A name resolver that drops non-public addresses (set as TWISTED_DNS_RESOLVER)."""
@@ -235,14 +244,7 @@ class GuardedResolver:
     @classmethod
     def from_crawler(cls, crawler: Any, reactor: Any) -> GuardedResolver:
         """Build from the process settings (Scrapy passes the process as ``crawler``)."""
-        settings = crawler.settings
-        return cls(
-            reactor,
-            Policy(
-                allow_private=settings.getbool("WIREARCHIVE_ALLOW_PRIVATE_ADDRESSES"),
-                deny=parse_networks(settings.getlist("WIREARCHIVE_DENY_NETWORKS")),
-            ),
-        )
+        return cls(reactor, settings_policy(crawler.settings))
 
     def install_on_reactor(self) -> None:
         """Become the reactor's name resolver."""

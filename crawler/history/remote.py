@@ -12,13 +12,18 @@ from __future__ import annotations
 import gzip
 import http.client
 import io
+import logging
 import socket
 import ssl
 from collections.abc import Callable
+from datetime import date
 from typing import IO, Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 from crawler.downloadermiddlewares.address_guard import Policy
+from crawler.history import ccnews
+
+logger = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 5
 MAX_LISTING_BYTES = 64 * 1024 * 1024  # a month's warc.paths.gz is a few KB
@@ -245,3 +250,15 @@ def month_listing(remote: Remote, path: str) -> bytes:
         return gzip.decompress(data)
     except (OSError, EOFError) as err:
         raise RemoteError(f"{path} is not gzip: {err}") from err
+
+
+def range_files(remote: Remote, since: date, until: date) -> list[str]:
+    """Return the CC-NEWS files of a date range, oldest first, from the months' listings."""
+    paths: list[str] = []
+    for year, month in ccnews.months(since, until):
+        listing = ccnews.listing_path(year, month)
+        try:
+            paths += ccnews.read_listing(month_listing(remote, listing))
+        except NotFound:
+            logger.warning("CC-NEWS has no listing %s: no files that month", listing)
+    return ccnews.pick_files(paths, since, until)

@@ -1,4 +1,5 @@
-"""The Wayback Machine: the CDX query of a source's captures, and the raw ``id_`` URL of one.
+"""The Wayback Machine: the CDX query of a source's captures, the raw ``id_`` URL of one,
+and the Capture its answer makes.
 
 CDX answers every capture of a URL pattern; asked for HTML with status 200, collapsed by
 URL key, it gives one capture per page of the range. Pages are asked for
@@ -14,6 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from urllib.parse import urlencode, urljoin
 
+from crawler.history.capture import Capture
+from pipelines.archive.warc import response_record
+
 CDX_PATH = "cdx/search/cdx"
 CDX_PAGE_SIZE = 5000  # captures a CDX answer lists; the resume key asks for the next ones
 CDX_FIELDS = ("timestamp", "original", "mimetype", "statuscode")
@@ -23,6 +27,14 @@ CAPTURE_URL = re.compile(r"/web/(\d{14})id_/(.+)$")
 ORIGINAL_PREFIX = "x-archive-orig-"
 # Headers that describe the bytes as the Wayback Machine sent them, not as the page served them.
 TRANSPORT_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
+# One connection to the Wayback Machine, a pause between requests: it is a shared public
+# service that answers 429 when pressed. A user's -s still wins (cmdline priority).
+POLITENESS = {
+    "CONCURRENT_REQUESTS": 1,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+    "DOWNLOAD_DELAY": 1.0,
+    "RETRY_TIMES": 6,  # a 429 burst is waited out (Retry-After), not given up on
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,3 +147,42 @@ def original_headers(headers: list[tuple[str, str]], length: int) -> list[tuple[
         kept.insert(0, ("Content-Type", content_type))
     kept.append(("Content-Length", str(length)))
     return kept
+
+
+def answer_capture(
+    base: str,
+    page: str,
+    *,
+    served_url: str,
+    asked: str,
+    status: int,
+    answer_headers: list[tuple[str, str]],
+    body: bytes,
+) -> Capture:
+    """Return the Capture of ``page`` from the answer to its ``id_`` request.
+
+    ``served_url``: where the answer came from (a redirect may pick another capture than
+    the ``asked`` timestamp); ``answer_headers``: all of the answer's own.
+    """
+    timestamp = served_timestamp(served_url, asked)
+    captured_at = timestamp_time(timestamp)
+    headers = original_headers(answer_headers, len(body))
+    record = response_record(
+        page,
+        f"{status} OK" if status == 200 else str(status),
+        headers,
+        body,
+        captured_at,
+        # Where these bytes were read: the capture, not the page's own server.
+        extra={"WARC-Source-URI": capture_url(base, timestamp, page)},
+    )
+    return Capture(
+        url=page,
+        status=status,
+        protocol="HTTP/1.1",
+        headers=headers,
+        body=body,
+        captured_at=captured_at,
+        origin={"kind": "wayback", "timestamp": timestamp},
+        record=record,
+    )

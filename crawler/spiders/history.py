@@ -2,9 +2,9 @@
 
 ``backfill --from ccnews``: the CC-NEWS files of the range are scanned in threads
 (crawler/history/feeder.py); each record of the source becomes a request for its page
-that ReplayMiddleware answers from the record. A file is the unit of resumption: once
-every record it held is settled, its mark goes into the archive (crawler/history/
-progress.py) and later runs skip it.
+that ReplayMiddleware answers from the record. A file is the unit of resumption
+(crawler/history/units.py): once every record it held is settled, its mark goes into the
+archive (crawler/history/progress.py) and later runs skip it.
 
 ``backfill --from wayback``: a CDX query lists the source's captures in the range; each is
 fetched as its raw ``id_`` bytes, one request at a time, politely.
@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import scrapy
@@ -29,7 +28,7 @@ from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
 from crawler.distributed.scheduler import retry_later
-from crawler.downloadermiddlewares.address_guard import GuardedResolver, Policy, parse_networks
+from crawler.downloadermiddlewares.address_guard import GuardedResolver, settings_policy
 from crawler.downloadermiddlewares.skip_archived import ARTICLE_META, PAGE_URL_META
 from crawler.failures import failure_reason
 from crawler.history import ccnews, wayback
@@ -37,24 +36,19 @@ from crawler.history.capture import REPLAY_META, UNIT_META, Capture
 from crawler.history.claims import FileClaims
 from crawler.history.feeder import ClaimedElsewhere, Event, FileEnded, FileFeeder, Found
 from crawler.history.progress import Days, Progress
-from crawler.history.remote import NotFound, Remote, RemoteError, month_listing, open_remote
+from crawler.history.remote import Remote, RemoteError, open_remote, range_files
+from crawler.history.units import FileUnits
 from crawler.sources import Source
 from crawler.spiders.wire import DISCOVERY_PRIORITY, WireSpider, _header_pairs
-from pipelines.archive.warc import response_record
 from pipelines.extract.pipeline import default_workers
 from pipelines.items import Page
 from pipelines.outcomes import (
-    HISTORY_BYTES,
     HISTORY_CAPTURES,
     HISTORY_FILES_CLAIMED_ELSEWHERE,
     HISTORY_FILES_DONE_BEFORE,
-    HISTORY_FILES_FAILED,
     HISTORY_FILES_LISTED,
-    HISTORY_FILES_SCANNED,
     HISTORY_LISTING_FAILED,
-    HISTORY_NAMELESS,
     HISTORY_OUT_OF_RANGE,
-    HISTORY_RECORDS,
     is_transient,
 )
 
@@ -64,25 +58,6 @@ CCNEWS = "ccnews"
 WAYBACK = "wayback"
 KINDS = (CCNEWS, WAYBACK)
 EVENT_WAIT = 0.5  # seconds the reactor waits for the scanners before looking again
-# One connection to the Wayback Machine, a pause between requests: it is a shared public
-# service that answers 429 when pressed. A user's -s still wins (cmdline priority).
-WAYBACK_POLITENESS = {
-    "CONCURRENT_REQUESTS": 1,
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
-    "DOWNLOAD_DELAY": 1.0,
-    "RETRY_TIMES": 6,  # a 429 burst is waited out (Retry-After), not given up on
-}
-
-
-@dataclass
-class Unit:
-    """One CC-NEWS file in this run: its records still in the pipeline, and how it ended."""
-
-    pending: int = 0
-    scanned: bool = False  # the scan reached the end of the file (or its corrupt part)
-    failed: bool = False  # something of it is unfinished: the next run scans it again
-    finished: bool = False
-    counts: dict[str, int] = field(default_factory=dict)
 
 
 class HistorySpider(WireSpider):
@@ -93,10 +68,8 @@ class HistorySpider(WireSpider):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.kind = CCNEWS
-        self.units: dict[str, Unit] = {}
-        self.marks: set[asyncio.Future[None]] = set()
+        self.files: FileUnits | None = None  # the CC-NEWS files of the run, once listed
         self.feeder: FileFeeder | None = None
-        self.claims: FileClaims | None = None
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -106,7 +79,7 @@ class HistorySpider(WireSpider):
         # are read through their APIs (robots.txt there addresses search engines), politely.
         settings.set("ROBOTSTXT_OBEY", False, priority="spider")
         if settings.get("WIREARCHIVE_HISTORY") == WAYBACK:
-            settings.setdict(WAYBACK_POLITENESS, priority="spider")
+            settings.setdict(wayback.POLITENESS, priority="spider")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> HistorySpider:
@@ -151,14 +124,7 @@ class HistorySpider(WireSpider):
     def _remote(self) -> Remote:
         settings = self.settings
         resolver = GuardedResolver.installed
-        policy = (
-            resolver.policy
-            if resolver is not None
-            else Policy(
-                allow_private=settings.getbool("WIREARCHIVE_ALLOW_PRIVATE_ADDRESSES"),
-                deny=parse_networks(settings.getlist("WIREARCHIVE_DENY_NETWORKS")),
-            )
-        )
+        policy = resolver.policy if resolver is not None else settings_policy(settings)
         if self.config is not None and self.config.allow_private_addresses:
             policy.allow_private = True
         return open_remote(
@@ -169,14 +135,7 @@ class HistorySpider(WireSpider):
         """Return the files of the range, and those this source has not finished (a thread)."""
         since, until = self.range.since, self.range.until
         assert since is not None and until is not None
-        paths: list[str] = []
-        for year, month in ccnews.months(since, until):
-            listing = ccnews.listing_path(year, month)
-            try:
-                paths += ccnews.read_listing(month_listing(remote, listing))
-            except NotFound:
-                logger.warning("CC-NEWS has no listing %s: no files that month", listing)
-        files = ccnews.pick_files(paths, since, until)
+        files = range_files(remote, since, until)
         progress = Progress(self.state.store, self.source)
         return files, [path for path in files if not progress.is_done(path, self.days)]
 
@@ -188,16 +147,6 @@ class HistorySpider(WireSpider):
         return FileClaims(
             shared.index.r, shared.index.prefix, self.source.name, shared.worker, shared.ttl
         )
-
-    def _take(self, file: str) -> bool:
-        """Distributed mode: claim a file, unless another worker holds or finished it."""
-        assert self.claims is not None
-        if not self.claims.claim(file):
-            return False
-        if Progress(self.state.store, self.source).is_done(file, self.days):
-            self.claims.release(file)  # finished by another worker since this run listed it
-            return False
-        return True
 
     async def _ccnews(self) -> AsyncIterator[scrapy.Request]:
         try:
@@ -220,11 +169,17 @@ class HistorySpider(WireSpider):
         )
         workers = self.settings.get("WIREARCHIVE_WORKERS")
         threads = int(workers) if workers not in (None, "") and int(workers) > 0 else None
-        self.claims = self._claims()
-        claim = self._take if self.claims is not None else None
+        progress = Progress(self.state.store, self.source)
+        units = self.files = FileUnits(
+            files,
+            self.counters,
+            progress,
+            self.days,
+            may_write=self.state.may_write,
+            claims=self._claims(),
+        )
+        claim = units.take if units.claims is not None else None
         self.feeder = FileFeeder(remote, files, wanted, threads or default_workers(), claim=claim)
-        for file in files:
-            self.units[file] = Unit()
         self.feeder.start()
         try:
             while not self.feeder.finished:
@@ -234,16 +189,14 @@ class HistorySpider(WireSpider):
                         yield request
         finally:
             self.feeder.stop()
-        for file, unit in self.units.items():
-            if not unit.scanned:  # a scanner died without a word: not finished
-                unit.scanned = unit.failed = True
-                self._maybe_finish(file)
+        units.unscanned()
 
     def _on_event(self, event: Event) -> Iterator[scrapy.Request]:
+        assert self.files is not None
         if isinstance(event, Found):
             item = event.item
             if isinstance(item, Capture):
-                self.units[event.file].pending += 1
+                self.files.units[event.file].pending += 1
                 self.counters.history(HISTORY_CAPTURES)
                 self.counters.listed(self.source.name)
                 yield self._replay_request(event.file, item)
@@ -251,9 +204,9 @@ class HistorySpider(WireSpider):
                 self.counters.rejected(self.source.name, item.reason)
                 logger.info("skipped %s: %s", item.url[:200], item.reason)
         elif isinstance(event, FileEnded):
-            self._file_ended(event)
+            self.files.ended(event)
         elif isinstance(event, ClaimedElsewhere):
-            self.units.pop(event.file, None)
+            self.files.units.pop(event.file, None)
             self.counters.history(HISTORY_FILES_CLAIMED_ELSEWHERE)
 
     def _replay_request(self, file: str, capture: Capture) -> scrapy.Request:
@@ -271,66 +224,9 @@ class HistorySpider(WireSpider):
             },
         )
 
-    def _file_ended(self, event: FileEnded) -> None:
-        unit = self.units[event.file]
-        counts = event.counts
-        self.counters.history(HISTORY_BYTES, event.bytes_read)
-        self.counters.history(HISTORY_RECORDS, counts.records)
-        self.counters.history(HISTORY_OUT_OF_RANGE, counts.out_of_range)
-        if counts.nameless:
-            self.counters.history(HISTORY_NAMELESS, counts.nameless)
-        if counts.filtered:
-            self.counters.discovered("filtered")
-        unit.counts = {
-            "bytes": event.bytes_read,
-            "records": counts.records,
-            "out_of_range": counts.out_of_range,
-        }
-        unit.scanned = True
-        if event.error is not None:
-            if event.corrupt:
-                self.counters.error("ccnews_corrupt_file")
-            else:
-                unit.failed = True
-        self._maybe_finish(event.file)
-
     def _settle(self, request: Any, *, done: bool) -> None:
-        file = request.meta.get(UNIT_META) if request is not None else None
-        unit = self.units.get(file) if file is not None else None
-        if unit is None:
-            return
-        unit.pending -= 1
-        if not done:
-            unit.failed = True
-        self._maybe_finish(str(file))
-
-    def _maybe_finish(self, file: str) -> None:
-        unit = self.units[file]
-        if unit.finished or not unit.scanned or unit.pending > 0:
-            return
-        unit.finished = True
-        done = not unit.failed and self.state.may_write() is None
-        if done:
-            self.counters.history(HISTORY_FILES_SCANNED)
-        else:
-            self.counters.history(HISTORY_FILES_FAILED)
-            logger.warning("CC-NEWS file %s is unfinished: the next run scans it again", file)
-        task = asyncio.ensure_future(asyncio.to_thread(self._finish_file, file, done, unit.counts))
-        self.marks.add(task)
-        task.add_done_callback(self.marks.discard)
-
-    def _finish_file(self, file: str, done: bool, counts: dict[str, int]) -> None:
-        """Mark a finished file, then give its claim back (in a thread; close waits for it).
-
-        In this order: another worker must not claim a finished file before its mark is
-        there; an unfinished one is free for the next run rather than held for the TTL.
-        """
-        try:
-            if done:
-                Progress(self.state.store, self.source).mark_done(file, self.days, counts)
-        finally:
-            if self.claims is not None:
-                self.claims.release(file)
+        if self.files is not None:
+            self.files.settle(request, done=done)
 
     # -- the outcome of each page ------------------------------------------------------------
 
@@ -363,12 +259,8 @@ class HistorySpider(WireSpider):
         """Stop the scanners; wait for the file marks being written."""
         if self.feeder is not None:
             self.feeder.stop()
-        if self.marks:
-            results = await asyncio.gather(*self.marks, return_exceptions=True)
-            for result in results:
-                if isinstance(result, Exception):
-                    self.counters.error("history_progress")
-                    logger.error("could not record a finished CC-NEWS file: %s", result)
+        if self.files is not None:
+            await self.files.close()
 
     # -- the Wayback Machine -------------------------------------------------------------------
 
@@ -428,32 +320,14 @@ class HistorySpider(WireSpider):
             yield self._cdx_request(wayback.cdx_url(base, domain, since, until, resume), domain)
 
     def _wayback_capture(self, response: Response) -> Capture:
-        page = str(response.meta[PAGE_URL_META])
-        timestamp = wayback.served_timestamp(response.url, response.meta["wayback_timestamp"])
-        captured_at = wayback.timestamp_time(timestamp)
-        headers = wayback.original_headers(_header_pairs(response.headers), len(response.body))
-        record = response_record(
-            page,
-            f"{response.status} OK" if response.status == 200 else str(response.status),
-            headers,
-            response.body,
-            captured_at,
-            # Where these bytes were read: the capture, not the page's own server.
-            extra={
-                "WARC-Source-URI": wayback.capture_url(
-                    str(self.settings.get("WIREARCHIVE_WAYBACK_URL")), timestamp, page
-                )
-            },
-        )
-        return Capture(
-            url=page,
+        return wayback.answer_capture(
+            str(self.settings.get("WIREARCHIVE_WAYBACK_URL")),
+            str(response.meta[PAGE_URL_META]),
+            served_url=response.url,
+            asked=response.meta["wayback_timestamp"],
             status=response.status,
-            protocol="HTTP/1.1",
-            headers=headers,
+            answer_headers=_header_pairs(response.headers),
             body=response.body,
-            captured_at=captured_at,
-            origin={"kind": WAYBACK, "timestamp": timestamp},
-            record=record,
         )
 
     # -- both ------------------------------------------------------------------------------------

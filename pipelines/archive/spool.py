@@ -25,7 +25,7 @@ from typing import Any
 from pipelines.archive.stores import Store
 from pipelines.dedup.fingerprints import Signature
 from pipelines.index.base import Index
-from pipelines.index.sync import cache_dir
+from pipelines.index.state_cache import cache_dir
 
 
 

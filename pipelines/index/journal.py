@@ -15,9 +15,11 @@ derived from the stored signature, so they are rebuilt on apply rather than ship
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 from pipelines.dedup.fingerprints import band_keys
@@ -39,6 +41,12 @@ JOURNAL_SCHEMA = "CREATE TABLE IF NOT EXISTS state_journal (seq INTEGER PRIMARY 
 # Segments are tiny: small pages keep a run's segment at a few KB, not 4 KB per table.
 SEGMENT_PAGE_SIZE = 1024
 COPY_BUFFER = 1024 * 1024
+# Each change a trigger notes, and the row (before or after it) that holds the key.
+EVENTS = (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD"))
+
+
+def _trigger_name(table: str, event: str) -> str:
+    return f"state_journal_{table}_{event.lower()}"
 
 
 def _triggers(table: str, column: str) -> list[str]:
@@ -47,9 +55,9 @@ def _triggers(table: str, column: str) -> list[str]:
         names = ", ".join(f"'{name}'" for name in LOCAL_META)
         local = f" WHEN {{row}}.name NOT IN ({names})"
     statements = []
-    for event, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+    for event, row in EVENTS:
         statements.append(
-            f"CREATE TRIGGER IF NOT EXISTS state_journal_{table}_{event.lower()} "  # noqa: S608
+            f"CREATE TRIGGER IF NOT EXISTS {_trigger_name(table, event)} "  # noqa: S608
             f"AFTER {event} ON {table}{local.format(row=row)} BEGIN "
             f"INSERT INTO state_journal (tbl, key) VALUES ('{table}', {row}.{column}); END"
         )
@@ -67,8 +75,8 @@ def enable(conn: sqlite3.Connection) -> None:
 def disable(conn: sqlite3.Connection) -> None:
     """Journal nothing (an index that lives inside its archive has nothing to ship)."""
     for table in TABLES:
-        for event in ("insert", "update", "delete"):
-            conn.execute(f"DROP TRIGGER IF EXISTS state_journal_{table}_{event}")
+        for event, _row in EVENTS:
+            conn.execute(f"DROP TRIGGER IF EXISTS {_trigger_name(table, event)}")
     conn.execute("DROP TABLE IF EXISTS state_journal")
 
 
@@ -92,6 +100,25 @@ def _columns(conn: sqlite3.Connection, schema: str, table: str) -> list[str]:
     return [str(row[1]) for row in conn.execute(f"PRAGMA {schema}.table_info({table})")]
 
 
+@contextlib.contextmanager
+def _segment_attached(conn: sqlite3.Connection, database: str) -> Iterator[None]:
+    """Attach a segment file as ``segment`` around a transaction the caller begins.
+
+    The transaction is committed at the end, rolled back on any error; the file is
+    detached either way.
+    """
+    conn.execute("ATTACH DATABASE ? AS segment", (database,))
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    finally:
+        conn.execute("DETACH DATABASE segment")
+
+
 def build_segment(conn: sqlite3.Connection, target: Path, through: int) -> int:
     """Write the rows journaled up to ``through`` to ``target`` (gzip); return their count.
 
@@ -99,8 +126,7 @@ def build_segment(conn: sqlite3.Connection, target: Path, through: int) -> int:
     """
     plain = target.with_name(target.name + ".sqlite3")
     plain.unlink(missing_ok=True)
-    conn.execute("ATTACH DATABASE ? AS segment", (str(plain),))
-    try:
+    with _segment_attached(conn, str(plain)):
         conn.execute(f"PRAGMA segment.page_size = {SEGMENT_PAGE_SIZE}")
         conn.execute("PRAGMA segment.journal_mode = OFF")
         conn.execute("BEGIN")
@@ -120,13 +146,6 @@ def build_segment(conn: sqlite3.Connection, target: Path, through: int) -> int:
                 f"(SELECT 1 FROM main.{table} t WHERE t.{column} = j.key)",
                 (table, through),
             ).rowcount
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    finally:
-        conn.execute("DETACH DATABASE segment")
     with plain.open("rb") as source, gzip.open(target, "wb", compresslevel=6) as sink:
         shutil.copyfileobj(source, sink, COPY_BUFFER)
     plain.unlink()
@@ -142,34 +161,28 @@ def apply_segment(conn: sqlite3.Connection, segment: Path) -> int:
     plain = segment.with_name(segment.name + ".sqlite3")
     with gzip.open(segment, "rb") as source, plain.open("wb") as sink:
         shutil.copyfileobj(source, sink, COPY_BUFFER)
-    conn.execute("ATTACH DATABASE ? AS segment", (f"file:{plain}?mode=ro",))
     try:
-        journaled = _journal_exists(conn)
-        before = last_change(conn) if journaled else 0
-        conn.execute("BEGIN IMMEDIATE")
-        count = _apply_near(conn)
-        for table, column in TABLES.items():
-            if table == "near_docs":
-                continue
-            count += conn.execute(
-                f"DELETE FROM main.{table} WHERE {column} IN "  # noqa: S608
-                "(SELECT key FROM segment.deleted WHERE tbl = ?)",
-                (table,),
-            ).rowcount
-            columns = ", ".join(_columns(conn, "segment", table))
-            count += conn.execute(
-                f"INSERT OR REPLACE INTO main.{table} ({columns}) "  # noqa: S608
-                f"SELECT {columns} FROM segment.{table}"
-            ).rowcount
-        if journaled:
-            conn.execute("DELETE FROM main.state_journal WHERE seq > ?", (before,))
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
+        with _segment_attached(conn, f"file:{plain}?mode=ro"):
+            journaled = _journal_exists(conn)
+            before = last_change(conn) if journaled else 0
+            conn.execute("BEGIN IMMEDIATE")
+            count = _apply_near(conn)
+            for table, column in TABLES.items():
+                if table == "near_docs":
+                    continue
+                count += conn.execute(
+                    f"DELETE FROM main.{table} WHERE {column} IN "  # noqa: S608
+                    "(SELECT key FROM segment.deleted WHERE tbl = ?)",
+                    (table,),
+                ).rowcount
+                columns = ", ".join(_columns(conn, "segment", table))
+                count += conn.execute(
+                    f"INSERT OR REPLACE INTO main.{table} ({columns}) "  # noqa: S608
+                    f"SELECT {columns} FROM segment.{table}"
+                ).rowcount
+            if journaled:
+                conn.execute("DELETE FROM main.state_journal WHERE seq > ?", (before,))
     finally:
-        conn.execute("DETACH DATABASE segment")
         plain.unlink(missing_ok=True)
     return count
 

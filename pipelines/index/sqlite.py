@@ -19,7 +19,8 @@ from pipelines.index import journal
 from pipelines.index.base import Known, NearMatch, text_hash, url_hash
 from pipelines.index.near import NearIndex
 from pipelines.index.rejections import Rejection
-from pipelines.index.sync import STATE_KEY, fetch_state, state_path, sync_state
+from pipelines.index.state_cache import STATE_KEY, state_path
+from pipelines.index.sync import fetch_state, sync_state
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS urls (

@@ -19,7 +19,7 @@ from typing import Any
 
 from pipelines.archive.keys import archive_date
 from pipelines.archive.stores import Store, StoreError
-from pipelines.index.sync import cache_dir
+from pipelines.index.state_cache import cache_dir
 from pipelines.search.query import COPY_COUNT, DEFAULT_LIMIT, Filters, Results, run_search, where
 from pipelines.search.text import indexed_form, meta_form
 

@@ -2,7 +2,7 @@
 
 Run as a program it is one run's end (the crash tests' child): it opens an archive's index
 from a cache, archives and indexes a few articles, then ships them, and may be killed on
-the way by ``WIREARCHIVE_STATE_KILL_AT`` (pipelines/index/sync.py).
+the way by ``WIREARCHIVE_STATE_KILL_AT`` (pipelines/index/state_publish.py).
 
     python -m tests.helpers.state_support URI CACHE FIRST COUNT [--compact]
 """
