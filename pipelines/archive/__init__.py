@@ -1,1 +1,1 @@
-"""The archive: keys, WARC records, storage backends, the run lock, the spool, verify and reextract."""
+"""The archive: keys, WARC records, storage backends, the run lock, the spool, verify, reextract."""

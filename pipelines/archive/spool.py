@@ -27,8 +27,6 @@ from pipelines.dedup.fingerprints import Signature
 from pipelines.index.base import Index
 from pipelines.index.state_cache import cache_dir
 
-
-
 logger = logging.getLogger(__name__)
 
 ENTRY_FILE = "entry.json"

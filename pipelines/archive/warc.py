@@ -115,6 +115,7 @@ def response_record(
     headers: list[tuple[str, str]],
     body: bytes,
     date: datetime,
+    *,
     extra: dict[str, str] | None = None,
     protocol: str = "HTTP/1.1",
 ) -> bytes:
