@@ -19,7 +19,6 @@ from crawler.distributed.helper import shared_archive
 from crawler.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE, RunError
 from crawler.extensions.summary import RunSummary, format_summary, new_run_id
 from crawler.sources import Config, ConfigError
-from crawler.spiders.history import HistorySpider
 from crawler.spiders.wire import WireSpider
 from pipelines.archive import tenure
 from pipelines.archive.keys import resolve_archive
@@ -212,7 +211,12 @@ def run_crawl(request: RunRequest) -> int:
 
 def _crawl(settings: Settings, **spider_arguments: Any) -> Crawler:
     process = AsyncCrawlerProcess(settings)
-    spider = HistorySpider if settings.get("WIREARCHIVE_HISTORY") else WireSpider
+    spider: type[WireSpider] = WireSpider
+    if settings.get("WIREARCHIVE_HISTORY"):
+        # Only a backfill from a history archive loads its readers (WARC, CDX): 0.2 s a run.
+        from crawler.spiders.history import HistorySpider  # noqa: PLC0415
+
+        spider = HistorySpider
     crawler = process.create_crawler(spider)
     process.crawl(crawler, **spider_arguments)
     process.start()

@@ -42,6 +42,20 @@ def test_every_command_registers_the_name_it_is_listed_under() -> None:
     assert list(actions[0].choices) == list(COMMANDS)
 
 
+def _loaded_by(probe: str) -> list[str]:
+    """Run a probe in a fresh interpreter; return the module names it prints as JSON."""
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT,
+        check=True,
+    )
+    loaded: list[str] = json.loads(done.stdout)
+    return loaded
+
+
 @pytest.mark.parametrize("argv", [["--version"], ["sources", "--config", "x.yaml"]])
 def test_light_commands_import_no_heavy_library(argv: list[str]) -> None:
     probe = (
@@ -51,12 +65,23 @@ def test_light_commands_import_no_heavy_library(argv: list[str]) -> None:
         "import crawler.sources\n"
         f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=CLI_TIMEOUT,
-        check=True,
+    assert _loaded_by(probe) == []
+
+
+def test_a_crawl_process_loads_no_extraction_rules() -> None:
+    # The crawl's own process never extracts (its worker processes do): it must not pay the
+    # extraction libraries' import, nor a backfill's archive readers, on every cron run.
+    probe = (
+        "import json, sys\n"
+        "from scrapy.utils.misc import load_object\n"
+        "from crawler import settings\n"
+        "import crawler.commands.crawl, crawler.runner, crawler.spiders.wire\n"
+        "for table in (settings.DOWNLOADER_MIDDLEWARES, settings.ITEM_PIPELINES,"
+        " settings.EXTENSIONS):\n"
+        "    [load_object(path) for path, order in table.items() if order is not None]\n"
+        "for path in (settings.SCHEDULER, settings.TWISTED_DNS_RESOLVER):\n"
+        "    load_object(path)\n"
+        "late = ('trafilatura', 'htmldate', 'fastwarc', 'crawler.spiders.history')\n"
+        "print(json.dumps([m for m in late if m in sys.modules]))\n"
     )
-    assert json.loads(done.stdout) == []
+    assert _loaded_by(probe) == []

@@ -29,14 +29,7 @@ from pipelines.extract.dates import (
     first_plausible,
 )
 from pipelines.extract.furniture import clean_text
-from pipelines.extract.gates import (
-    MIN_UNITS,
-    ExtractionRejected,
-    PageLinks,
-    check_language,
-    check_length,
-    check_page,
-)
+from pipelines.extract.gates import MIN_UNITS, PageLinks, check_length, check_page
 from pipelines.extract.metadata import (
     ld_blocks,
     ld_nodes,
@@ -45,6 +38,7 @@ from pipelines.extract.metadata import (
     settle_language,
     strip_site_suffix,
 )
+from pipelines.extract.rejection import ExtractionRejected, check_language
 from pipelines.extract.wire import clean_authors, find_dateline, normalise_agency
 
 __all__ = [

@@ -20,6 +20,7 @@ from lxml import etree
 
 from pipelines.extract.furniture import squash
 from pipelines.extract.metadata import ld_blocks, ld_nodes, ld_types
+from pipelines.extract.rejection import ExtractionRejected
 from pipelines.extract.scripts import count_units
 
 # Fewer units than this is a stub (paywall teaser, error or consent page), not a story.
@@ -63,18 +64,6 @@ _ARTICLE_TYPES = frozenset(
         "LiveBlogPosting",
     }
 )
-
-
-class ExtractionRejected(Exception):
-    """The page holds no article; .reason is a short machine-readable cause."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(detail)
-        self.reason = reason
-
-    def __reduce__(self) -> tuple[type[ExtractionRejected], tuple[str, str]]:
-        # Extraction runs in worker processes: the reason must survive the trip back.
-        return (ExtractionRejected, (self.reason, str(self)))
 
 
 LINK_MIN_UNITS = 3
@@ -269,14 +258,3 @@ def check_length(text: str) -> None:
         raise ExtractionRejected("no_body", "article text is only the headline")
     if size < MIN_UNITS:
         raise ExtractionRejected("too_short", f"{size} units < {MIN_UNITS}")
-
-
-def check_language(language: str | None, expected: str | None) -> None:
-    """Reject an article whose language is not the one a source declares (None: any).
-
-    A page that declares no language is kept: absence is not evidence of another language.
-    """
-    if not expected or not language:
-        return
-    if language.split("-")[0].lower() != expected.split("-")[0].lower():
-        raise ExtractionRejected("wrong_language", f"language {language}, expected {expected}")

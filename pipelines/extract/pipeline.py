@@ -10,25 +10,24 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from pipelines.children import die_with_parent
 from pipelines.daterange import DateRange
-from pipelines.extract.article import (
-    EXTRACTOR_NAME,
-    EXTRACTOR_VERSION,
-    ExtractionRejected,
-    ListedDate,
-    check_language,
-    extract_article,
-)
 from pipelines.extract.encoding import decode_html
+from pipelines.extract.rejection import ExtractionRejected, check_language
 from pipelines.items import Article, Page
 from pipelines.outcomes import Counters
 from pipelines.urls import article_id, canonicalize_url, same_site
+
+if TYPE_CHECKING:
+    from pipelines.extract.article import ListedDate
+
+# The extraction rules (trafilatura, htmldate, lxml: 0.15 s to import) are imported where
+# they run, in the extraction workers: the crawl's own process never extracts a page.
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 SNIFF_BYTES = 1024
@@ -48,6 +47,8 @@ def listed_date(page: Page) -> ListedDate | None:
     A listing page gives no date; a sitemap's <lastmod> is as good as a feed's pubDate
     here (both are bounded by the fetch time like any other candidate).
     """
+    from pipelines.extract.article import ListedDate  # noqa: PLC0415 - see the imports
+
     if page.listed_date is None or page.listed_kind not in ("feed", "sitemap"):
         return None
     return ListedDate(page.listed_date, page.listed_kind)
@@ -55,6 +56,12 @@ def listed_date(page: Page) -> ListedDate | None:
 
 def build_article(page: Page) -> Article:
     """Extract an Article from a Page; raise ExtractionRejected when it holds none."""
+    from pipelines.extract.article import (  # noqa: PLC0415 - see the imports
+        EXTRACTOR_NAME,
+        EXTRACTOR_VERSION,
+        extract_article,
+    )
+
     content_type = page.header("Content-Type")
     if not is_html(content_type, page.content):
         raise ExtractionRejected("not_html", content_type or "no Content-Type")
@@ -132,6 +139,8 @@ WARM_UP_PAGE = (
 
 def warm_up() -> None:
     """Load the extraction libraries in a worker process (they take a second or two)."""
+    from pipelines.extract.article import extract_article  # noqa: PLC0415 - see the imports
+
     with contextlib.suppress(ExtractionRejected):
         extract_article(WARM_UP_PAGE, "http://localhost/news/warm-up.html")
 
