@@ -3,7 +3,8 @@
 Usage: python benchmarks/throughput.py [--pages N] [--s3] [--redis]
 
 Serves N of the extraction-dev pages (default: all 65, repeated under more URLs when N is
-larger) on loopback behind a feed and prints:
+larger) on loopback, split between --hosts sites (127.0.0.1, 127.0.0.2, ...; default 4),
+each a source with its own feed, and prints:
 - plain ``trafilatura.extract`` over the pages, one core (the baseline);
 - wirearchive's own ``extract_article`` over the pages, one core;
 - ``wirearchive crawl`` end to end (fetch, extract, dedup, archive) into a fresh local
@@ -13,6 +14,9 @@ larger) on loopback behind a feed and prints:
 - with ``--redis``: one ``crawl --redis`` worker against two at once (each ``--workers
   1``), on a redis-server started here: wall time, the throughput ratio, how the pages
   were split, and whether any article object was written twice.
+A crawl fetches at most CONCURRENT_REQUESTS_PER_DOMAIN (4) pages of one site at a time, to
+be polite: with --hosts 1 the whole run waits on one site's round trips, which measures
+that limit rather than the crawl's own cost. A cron run crawls several sources at once.
 Pages beyond the 65 repeat them under new URLs with a marker sentence: they are fetched
 and extracted like any page, and recorded as near duplicates (the dedup stage runs too).
 """
@@ -74,18 +78,37 @@ CRAWL = [sys.executable, "-m", "crawler", "crawl"]
 CRAWL_ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
-def bench_config(folder: Path, server: LoopbackServer) -> Path:
-    """Write a sources.yaml with the one source the benchmark serves."""
+def sites(pages: list[bytes], hosts: int) -> list[LoopbackServer]:
+    """One server a host (127.0.0.1, .2, ...), each with every hosts-th page and a feed."""
+    servers = []
+    for host in range(hosts):
+        server = LoopbackServer(host=f"127.0.0.{host + 1}")
+        server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", "text/plain")
+        numbers = range(host, len(pages), hosts)
+        for number in numbers:
+            server.routes[f"/news/{number}.html"] = Resource(pages[number], "text/html")
+        server.routes["/feed.xml"] = Resource(
+            rss((server.url(f"/news/{n}.html"), None) for n in numbers), "text/xml"
+        )
+        servers.append(server)
+    return servers
+
+
+def bench_config(folder: Path, servers: list[LoopbackServer]) -> Path:
+    """Write a sources.yaml with a source for each site the benchmark serves."""
     return write_config(
         folder / "sources.yaml",
-        [{"name": "bench", "feeds": [server.url("/feed.xml")]}],
+        [
+            {"name": f"bench{n}", "feeds": [server.url("/feed.xml")]}
+            for n, server in enumerate(servers)
+        ],
         allow_private_addresses=True,
     )
 
 
-def crawl(server: LoopbackServer, archive: str, workers: int, env: dict[str, str]) -> dict:
+def crawl(servers: list[LoopbackServer], archive: str, workers: int, env: dict[str, str]) -> dict:
     with tempfile.TemporaryDirectory() as folder:
-        config = bench_config(Path(folder), server)
+        config = bench_config(Path(folder), servers)
         summary_path = Path(folder) / "summary.json"
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         started = time.perf_counter()
@@ -109,7 +132,7 @@ def crawl(server: LoopbackServer, archive: str, workers: int, env: dict[str, str
     return {"wall": wall, "summary": summary, "peak_mb": max(peak, before) / 1024}
 
 
-def distributed(server: LoopbackServer, folder: Path, redis_url: str, count: int) -> dict:
+def distributed(servers: list[LoopbackServer], folder: Path, redis_url: str, count: int) -> dict:
     """Crawl with one ``--redis`` worker, then with two at once; return both timings.
 
     Each worker runs one extraction process (``--workers 1``), so on a 2-core machine two
@@ -118,7 +141,7 @@ def distributed(server: LoopbackServer, folder: Path, redis_url: str, count: int
     """
     timings = {}
     folder = Path(tempfile.mkdtemp(dir=folder))  # a fresh archive for each call
-    config = bench_config(folder, server)
+    config = bench_config(folder, servers)
     for workers in (1, 2):
         redis.Redis.from_url(redis_url).flushdb()
         base = [*CRAWL, "--config", str(config)]
@@ -164,6 +187,9 @@ def distributed(server: LoopbackServer, folder: Path, redis_url: str, count: int
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pages", type=int, default=65)
+    parser.add_argument(
+        "--hosts", type=int, default=4, help="sites (sources) the pages are split between"
+    )
     parser.add_argument("--s3", action="store_true")
     parser.add_argument(
         "--redis", action="store_true", help="also 1 vs 2 distributed workers (redis-server)"
@@ -181,14 +207,11 @@ def main() -> None:
         f"extract_article loop, one core: {ours:.2f} s, {len(pages) / ours:.1f} pages/s "
         f"({ours / base:.2f}x the trafilatura loop)"
     )
-    server = LoopbackServer()
-    server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", "text/plain")
-    for number, body in enumerate(pages):
-        server.routes[f"/news/{number}.html"] = Resource(body, "text/html")
-    with server.running():
-        server.routes["/feed.xml"] = Resource(
-            rss((server.url(f"/news/{n}.html"), None) for n in range(len(pages))), "text/xml"
-        )
+    servers = sites(pages, args.hosts)
+    print(f"served from {args.hosts} loopback site(s), one source each")
+    with contextlib.ExitStack() as running:
+        for server in servers:
+            running.enter_context(server.running())
         targets: list[tuple[str, dict[str, str]]] = []
         with tempfile.TemporaryDirectory() as folder:
             for workers in (1, 2):
@@ -196,7 +219,7 @@ def main() -> None:
             for label, env in targets:
                 workers = int(label.rsplit(" ", 1)[1])
                 archive = str(Path(folder) / f"archive-{workers}")
-                result = crawl(server, archive, workers, env)
+                result = crawl(servers, archive, workers, env)
                 report(label, result, len(pages), base, ours)
             if args.s3:
                 from tests.helpers.fixtures_s3 import s3_client, start_s3_server  # noqa: PLC0415
@@ -207,7 +230,7 @@ def main() -> None:
                     cache = {"XDG_CACHE_HOME": str(Path(folder) / "cache")}
                     for workers in (1, 2):
                         archive = f"s3://bench/w{workers}"
-                        result = crawl(server, archive, workers, {**s3.env(), **cache})
+                        result = crawl(servers, archive, workers, {**s3.env(), **cache})
                         report(f"S3, --workers {workers}", result, len(pages), base, ours)
                 finally:
                     s3.stop()
@@ -223,7 +246,7 @@ def main() -> None:
                 try:
                     # Alternating pairs: this machine's speed drifts by 10-20% between runs.
                     for _ in range(args.repeat):
-                        timings = distributed(server, Path(folder), redis_server.url, len(pages))
+                        timings = distributed(servers, Path(folder), redis_server.url, len(pages))
                         report_distributed(timings, len(pages))
                         ratios.append(timings[1]["wall"] / timings[2]["wall"])
                 finally:

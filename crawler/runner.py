@@ -70,6 +70,9 @@ def crawl_settings(request: RunRequest, archive: str, run_id: str) -> Settings:
     settings = project_settings()
     settings.setdict(
         {
+            # The spider class is handed over, never looked up by name: Scrapy's spider
+            # loader would import every spider module (a backfill's readers too) each run.
+            "SPIDER_MODULES": [],
             "WIREARCHIVE_CONFIG": request.config.path,
             "WIREARCHIVE_ARCHIVE": archive,
             "WIREARCHIVE_SOURCES": list(request.sources),

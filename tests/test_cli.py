@@ -81,6 +81,10 @@ def test_a_crawl_process_loads_no_extraction_rules() -> None:
         "    [load_object(path) for path, order in table.items() if order is not None]\n"
         "for path in (settings.SCHEDULER, settings.TWISTED_DNS_RESOLVER):\n"
         "    load_object(path)\n"
+        "from scrapy.spiderloader import get_spider_loader\n"
+        "from crawler.runner import RunRequest, crawl_settings\n"
+        "from crawler.sources import Config\n"
+        "get_spider_loader(crawl_settings(RunRequest(Config('x.yaml', ())), 'archive', 'r'))\n"
         "late = ('trafilatura', 'htmldate', 'fastwarc', 'crawler.spiders.history')\n"
         "print(json.dumps([m for m in late if m in sys.modules]))\n"
     )
