@@ -14,7 +14,7 @@ from pipelines.extract.gates import (
     is_paywall_stub,
     paywall_notice,
 )
-from pipelines.extract.metadata import ld_blocks, ld_nodes
+from pipelines.extract.metadata import ld_blocks
 from pipelines.extract.scripts import count_units
 
 GERMAN = (
@@ -141,8 +141,17 @@ def test_paywall_stubs_are_told_by_structure(html: str, reason: str) -> None:
         ),
         # An English story that mentions subscribing, with no paywall structure.
         (_page(ENGLISH, lang="en"), ENGLISH),
+        # A free brief whose markup mentions a locked, longer story: that one is not this.
+        (
+            _page(
+                SPANISH,
+                lang="es",
+                ld={"@type": "NewsArticle", "relatedLink": _not_free(wordCount="900")},
+            ),
+            SPANISH,
+        ),
     ],
-    ids=["es-served-whole", "de-no-notice", "ja-wrapping-class", "en-phrase-only"],
+    ids=["es-served-whole", "de-no-notice", "ja-wrapping-class", "en-phrase-only", "es-related"],
 )
 def test_stories_served_whole_are_kept(html: str, story: str) -> None:
     assert extract_article(html, "https://example.com/a").text.startswith(story)
@@ -201,12 +210,15 @@ def test_articles_with_status_like_numbers_are_kept(html: str) -> None:
     assert count_units(extract_article(html, "https://example.com/a").text) >= 25
 
 
-def _nodes(ld: object) -> list[dict[str, object]]:
+def _blocks(ld: object) -> list[object]:
     tree = lxml.html.document_fromstring(
         f'<html><head><script type="application/ld+json">{json.dumps(ld)}</script></head>'
         "<body><p>x</p></body></html>"
     )
-    return ld_nodes(ld_blocks(tree))
+    return ld_blocks(tree)
+
+
+LOCKED = {"@type": "NewsArticle", "isAccessibleForFree": False, "wordCount": 900}
 
 
 @pytest.mark.parametrize(
@@ -222,10 +234,27 @@ def _nodes(ld: object) -> list[dict[str, object]]:
             {"hasPart": [{"isAccessibleForFree": "False", "cssSelector": ".a, #b"}]},
             Access(True, (".a", " #b"), None),
         ),
+        ({"hasPart": {"isAccessibleForFree": False}}, Access(True, (), None)),
+        # Numbers a page writes that are no count: superscript two, a fraction, a bool.
+        ({"wordCount": "²"}, Access(False, (), None)),
+        ({"wordCount": "½"}, Access(False, (), None)),
+        ({"wordCount": True}, Access(False, (), None)),
+        # The page's own article, however the markup nests it.
+        ({"@graph": [{"@type": "WebPage"}, LOCKED]}, Access(True, (), 900)),
+        ({"@type": "WebPage", "mainEntity": LOCKED}, Access(True, (), 900)),
+        ([{"@type": "Organization"}, LOCKED], Access(True, (), 900)),
+        # A locked story the page only links to says nothing about this one.
+        ({"@type": "NewsArticle", "wordCount": 120, "relatedLink": LOCKED}, Access(False, (), 120)),
+        (
+            {"@type": "NewsArticle", "isPartOf": {"@type": "WebPage", **LOCKED}},
+            Access(False, (), None),
+        ),
+        # Declared on the page, not on an article: still the page's own.
+        ({"@type": "WebPage", "isAccessibleForFree": "false"}, Access(True, (), None)),
     ],
 )
 def test_declared_access(ld: object, access: Access) -> None:
-    assert declared_access(_nodes(ld)) == access
+    assert declared_access(_blocks(ld)) == access
 
 
 @pytest.mark.parametrize(

@@ -179,14 +179,14 @@ def extract_article(
     # trafilatura works on a copy of the tree: ours stays whole for the gates and dates.
     raw = extract_text(tree, url)
     if not raw:
-        check_page(tree, None, "", nodes, links)
+        check_page(tree, None, "", blocks, links)
         raise ExtractionRejected("no_body", "no article text found")
     sitename = page.sitename
     title = strip_site_suffix(page.title, sitename)
     authors, byline_agency = clean_authors(page.authors)
     text = drop_teaser_links(raw, links)
     text = clean_text(text, title, authors, sitename)
-    check_page(tree, title, text, nodes, links)
+    check_page(tree, title, text, blocks, links)
     check_length(text)
     candidates: list[Candidate] = list(page.published)
     if listed is not None:

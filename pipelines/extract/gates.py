@@ -119,20 +119,52 @@ class Access:
     declared_units: int | None  # wordCount, or the units of articleBody
 
 
-def declared_access(nodes: list[dict[str, Any]]) -> Access:
+def _listed(value: Any) -> list[dict[str, Any]]:
+    """A JSON-LD value that may be one object or a list of them, as a list of objects."""
+    items = value if isinstance(value, list) else [value]
+    return [item for item in items if isinstance(item, dict)]
+
+
+def own_nodes(blocks: list[Any]) -> list[dict[str, Any]]:
+    """The JSON-LD objects that describe the page's own article, and the parts it lists.
+
+    The top-level objects of each block (its @graph too) and their mainEntity; of those,
+    the articles if any is one. A related story nested elsewhere in the markup (a free
+    brief's "paywalled" teaser, with a long wordCount) says nothing about this page.
+    """
+    tops: list[dict[str, Any]] = []
+    for block in blocks:
+        for node in _listed(block):
+            tops.append(node)
+            tops.extend(_listed(node.get("@graph")))
+    tops.extend(main for node in list(tops) for main in _listed(node.get("mainEntity")))
+    articles = [node for node in tops if ld_types([node]) & _ARTICLE_TYPES]
+    chosen = articles or tops
+    return chosen + [part for node in chosen for part in _listed(node.get("hasPart"))]
+
+
+def _count(value: Any) -> int | None:
+    """A wordCount as a number: 450 or " 450 "; None for anything else ("n/a", "²")."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        return None
+    digits = str(value).strip()
+    return int(digits) if digits.isdecimal() else None
+
+
+def declared_access(blocks: list[Any]) -> Access:
     """Read isAccessibleForFree, hasPart.cssSelector, wordCount and articleBody."""
     withheld = False
     selectors: list[str] = []
     declared: int | None = None
-    for node in nodes:
+    for node in own_nodes(blocks):
         if _is_false(node.get("isAccessibleForFree")):
             withheld = True
             selector = node.get("cssSelector")
             if isinstance(selector, str):
                 selectors.extend(part for part in selector.split(",") if part.strip())
-        count = node.get("wordCount")
-        if isinstance(count, (int, str)) and str(count).strip().isdigit():
-            declared = max(declared or 0, int(str(count).strip()))
+        count = _count(node.get("wordCount"))
+        if count is not None:
+            declared = max(declared or 0, count)
         body = node.get("articleBody")
         if isinstance(body, str) and body.strip():
             declared = max(declared or 0, count_units(body))
@@ -218,7 +250,7 @@ def check_page(
     tree: Any,
     title: str | None,
     text: str,
-    nodes: list[dict[str, Any]] | None = None,
+    blocks: list[Any] | None = None,
     links: PageLinks | None = None,
 ) -> None:
     """Raise ExtractionRejected when the page is an error page, a paywall stub, a
@@ -226,15 +258,15 @@ def check_page(
     size = count_units(text)
     if size >= GATE_MAX_UNITS or tree is None:
         return
-    if nodes is None:
-        nodes = ld_nodes(ld_blocks(tree))
-    types = ld_types(nodes)
+    if blocks is None:
+        blocks = ld_blocks(tree)
+    types = ld_types(ld_nodes(blocks))
     og_type = next(
         (m.get("content") or "" for m in tree.iter("meta") if m.get("property") == "og:type"), ""
     )
     if is_error_page(tree, title, types, og_type):
         raise ExtractionRejected("error_page", f"error page: {_heading(tree, title)[:80]!r}")
-    access = declared_access(nodes)
+    access = declared_access(blocks)
     if is_paywall_stub(tree, text, access):
         raise ExtractionRejected("paywall", f"paywall stub ({size} units)")
     if og_type.lower().startswith("video") or (
