@@ -203,11 +203,11 @@ def _apply_near(conn: sqlite3.Connection) -> int:
             "UNION SELECT id FROM segment.near_docs"
         )
     ]
-    old = conn.executemany  # the buckets of a row are found again from its signature
     for doc in ids:
         row = conn.execute("SELECT sig FROM main.near_docs WHERE id = ?", (doc,)).fetchone()
         if row is not None:
-            old(
+            # The buckets of a row are found again from its signature.
+            conn.executemany(
                 "DELETE FROM main.near_bands WHERE bucket = ? AND id = ?",
                 [(bucket, doc) for bucket in band_keys(row[0])],
             )

@@ -8,7 +8,7 @@ are unique (generation and a random part) and never reused, so nothing is ever l
 the way in: a cache compares the manifest with what it applied and fetches the rest.
 
 Pure rules only: how the manifest reads and writes, what a cache must fetch, when to
-compact. The I/O is in ``sync.py``.
+compact. The I/O is in ``state_fetch.py`` (a run's start) and ``state_publish.py`` (its end).
 """
 
 from __future__ import annotations
