@@ -117,9 +117,13 @@ class Manifest:
             self.retired,
         )
 
-    def compacted(self, base: StateObject) -> Manifest:
-        """Return the manifest after folding every segment into a new base."""
-        return Manifest(self.instance, self.generation + 1, base, (), self.base.key, self.segments)
+    def compacted(self, base: StateObject, generation: int) -> Manifest:
+        """Return the manifest after folding every segment into a new base.
+
+        ``generation``: the new one, given by the caller, whose cache may count further than
+        this manifest (the greater of the two, plus one, keeps every cache's number behind).
+        """
+        return Manifest(self.instance, generation, base, (), self.base.key, self.segments)
 
 
 def object_key(prefix: str, generation: int, suffix: str) -> str:
