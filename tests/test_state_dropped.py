@@ -12,24 +12,8 @@ from pathlib import Path
 import pytest
 
 from pipelines.archive.s3_store import S3Store
-from pipelines.archive.stores import Store
-from pipelines.index import manifest as manifest_rules
 from pipelines.index.sqlite import open_state
-from pipelines.index.sync import sync_state
-from tests.helpers.state_support import archive_article
-
-
-def run(store: Store, cache: Path, numbers: range, *, compact: bool) -> None:
-    index = open_state(store, cache=cache)
-    for number in numbers:
-        archive_article(store, index, number)
-    saved = manifest_rules.COMPACT_SEGMENTS
-    manifest_rules.COMPACT_SEGMENTS = 1 if compact else saved
-    try:
-        sync_state(index, store)
-    finally:
-        manifest_rules.COMPACT_SEGMENTS = saved
-        index.close()
+from tests.helpers.state_support import archive_article, run
 
 
 @pytest.mark.parametrize(
