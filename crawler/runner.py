@@ -203,6 +203,8 @@ def run_crawl(request: RunRequest) -> int:
     else:
         lease = settings.getfloat("WIREARCHIVE_LOCK_LEASE")
         with locked_archive(archive, run_id, lease_seconds=lease):
+            # locked_archive fetched the index under this run's lock: not a second time.
+            settings.set("WIREARCHIVE_INDEX_FETCHED", True, priority="cmdline")
             crawler = _crawl(settings)
     extension = crawler.get_extension(RunSummary)
     if extension is None or extension.summary is None:

@@ -18,6 +18,8 @@ WIREARCHIVE_SOURCES: list[str] = []  # empty: every source
 WIREARCHIVE_ALLOW_PRIVATE_ADDRESSES = False
 WIREARCHIVE_DENY_NETWORKS: list[str] = []
 WIREARCHIVE_RUN_ID = None
+# True when the runner fetched the index under this run's lock: the crawl does not again.
+WIREARCHIVE_INDEX_FETCHED = False
 WIREARCHIVE_SUMMARY_PATH = None
 WIREARCHIVE_RETRY_BACKOFF_BASE = 1.0
 WIREARCHIVE_RETRY_MAX_DELAY = 60.0

@@ -20,6 +20,8 @@ from pydantic import (
     ValidationError,
 )
 
+from pipelines.urls import site_host
+
 DEFAULT_CONFIG = "sources.yaml"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 SCHEMES = ("http", "https")
@@ -83,10 +85,10 @@ HOST_PATTERN = re.compile(
 
 
 def _check_domain(value: str) -> str:
-    host = value.strip().lower().rstrip(".")
+    host = site_host(value.strip())
     if not HOST_PATTERN.match(host):
         raise ValueError(f"{value!r} is not a host name (such as example.org: no scheme, no path)")
-    return host.removeprefix("www.")
+    return host
 
 
 def check_redis_url(value: str) -> str:
@@ -108,7 +110,7 @@ def page_host(url: str) -> str | None:
         return None
     if not host:
         return None
-    return host.rstrip(".").removeprefix("www.")
+    return site_host(host)
 
 
 Url = Annotated[str, AfterValidator(_check_url)]

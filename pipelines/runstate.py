@@ -83,15 +83,19 @@ class RunState:
         retry_base: float = 0.0,
         near_window_days: float = 0.0,
         stats: StatsCollector | None = None,
+        fetched: bool = False,
     ) -> RunState:
-        """Open the archive at ``uri`` and its index: SQLite, or Redis in distributed mode."""
+        """Open the archive at ``uri`` and its index: SQLite, or Redis in distributed mode.
+
+        ``fetched``: the run's start brought the index's cache up to date under its lock.
+        """
         store = open_store(uri)
         common: dict[str, Any] = {"refresh": refresh, "retry_base": retry_base, "stats": stats}
         if redis_url:
             shared = RedisIndex(redis_url, uri)
             originals = SharedOriginals(shared, worker or default_worker(), claim_ttl)
             return cls(store, shared, originals=originals, **common)
-        index = open_state(store)
+        index = open_state(store, fetch=not fetched)
         if near_window_days > 0:
             index.prune_near(near_window_days)
         return cls(store, index, **common)
@@ -109,6 +113,7 @@ class RunState:
             retry_base=settings.getfloat("WIREARCHIVE_REJECTED_RETRY"),
             near_window_days=settings.getfloat("WIREARCHIVE_NEAR_WINDOW_DAYS"),
             stats=crawler.stats,
+            fetched=settings.getbool("WIREARCHIVE_INDEX_FETCHED"),
         )
         state.run_id = settings.get("WIREARCHIVE_RUN_ID") or None
         crawler.signals.connect(state.spider_closed, signal=signals.spider_closed)

@@ -43,6 +43,15 @@ def canonicalize_url(url: str) -> str:
     return w3lib_canonicalize_url(rebuilt, keep_fragments=False)
 
 
+def site_host(host: str) -> str:
+    """Return a host name as sites are compared: lower case, no trailing dot, no ``www.``.
+
+    One rule for every comparison (``same_site``, a source's ``domains`` and the pages
+    matched against them), so a host never counts as one site here and another there.
+    """
+    return host.lower().rstrip(".").removeprefix("www.")
+
+
 def same_site(url_a: str, url_b: str) -> bool:
     """Tell whether two URLs are on the same host (ports included, ``www.`` ignored)."""
     a, b = urlsplit(url_a), urlsplit(url_b)
@@ -51,8 +60,7 @@ def same_site(url_a: str, url_b: str) -> bool:
 
     def site(parts: tuple[str | None, int | None, str]) -> tuple[str, int | None]:
         host, port, scheme = parts
-        bare = (host or "").lower().rstrip(".").removeprefix("www.")
-        return bare, port if port != DEFAULT_PORTS.get(scheme) else None
+        return site_host(host or ""), port if port != DEFAULT_PORTS.get(scheme) else None
 
     return site((a.hostname, a.port, a.scheme)) == site((b.hostname, b.port, b.scheme))
 

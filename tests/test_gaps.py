@@ -341,3 +341,40 @@ def test_day_spans_cross_months() -> None:
         (date(2026, 1, 31), date(2026, 2, 1)),
         (date(2026, 12, 31), date(2027, 1, 1)),
     ]
+
+
+# -- stats and gaps agree: both judge a period on the same weeks of history before it ------
+
+AGREE_NOW = "2026-09-01T09:30:00+00:00"
+LEVEL_CHANGE = date(2026, 6, 7)  # 8 weeks before 08-02: the first day gaps reads
+EMPTY_DAY = date(2026, 8, 19)
+
+
+@pytest.fixture
+def moved_source(tmp_path: Path) -> Path:
+    """A source that published 20 articles a day, then 4 a day from the first day of the
+    baseline gaps reads for August on, with one empty day in August."""
+    root = tmp_path / "archive"
+    day = date(2026, 5, 1)
+    while day <= date(2026, 8, 31):
+        count = 0 if day == EMPTY_DAY else 20 if day < LEVEL_CHANGE else 4
+        folder = root / f"articles/wire/{day:%Y/%m/%d}"
+        folder.mkdir(parents=True)
+        for n in range(count):
+            (folder / f"a{day:%m%d}{n:02d}.json").write_text("{}")
+        day += timedelta(days=1)
+    return root
+
+
+def test_stats_and_gaps_find_the_same_gap_days(
+    moved_source: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # stats --days 31 covers 08-02..09-01 and judges up to 08-31; gaps reads from 06-07 on.
+    common = ("--archive", str(moved_source), "--json", "--now", AGREE_NOW)
+    assert _run(stats_command, "stats", "--days", "31", *common) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert _run(gaps_command, "gaps", "--source", "wire", "--since", stats["since"], *common) == 0
+    gaps = json.loads(capsys.readouterr().out)
+    # The drop to 4 a day is the source's normal by now: only the empty day is a gap.
+    assert [gap["day"] for gap in gaps["gaps"]] == [EMPTY_DAY.isoformat()]
+    assert stats["sources"]["wire"]["gaps"] == gaps["gaps"]

@@ -40,25 +40,12 @@ from tests.helpers.state_support import (
     archive_article,
     article_id,
     dump,
+    run,
 )
 from tests.helpers.support import ROOT, run_cli
 
 PER_ARTICLE = 2048
 PER_RUN = 16 * 1024
-
-
-def run(store: Store, cache: Path, numbers: range, *, compact: bool = False) -> None:
-    """One run: open the index from ``cache``, archive and index ``numbers``, ship them."""
-    index = open_state(store, cache=cache)
-    for number in numbers:
-        archive_article(store, index, number)
-    saved = manifest_rules.COMPACT_SEGMENTS
-    manifest_rules.COMPACT_SEGMENTS = 1 if compact else saved
-    try:
-        sync_state(index, store)
-    finally:
-        manifest_rules.COMPACT_SEGMENTS = saved
-        index.close()
 
 
 def state_objects(store: Store) -> set[str]:

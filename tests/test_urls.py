@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipelines.urls import article_id, canonicalize_url, same_site
+from pipelines.urls import article_id, canonicalize_url, same_site, site_host
 
 
 @pytest.mark.parametrize(
@@ -64,6 +64,24 @@ def test_canonicalize_url_is_idempotent(url: str) -> None:
 )
 def test_same_site(a: str, b: str, expected: bool) -> None:
     assert same_site(a, b) is expected
+
+
+@pytest.mark.parametrize(
+    ("host", "site"),
+    [
+        ("example.org", "example.org"),
+        ("WWW.Example.ORG", "example.org"),
+        ("www.example.org.", "example.org"),  # the root's dot
+        ("news.example.org", "news.example.org"),
+        ("www2.example.org", "www2.example.org"),
+        ("www.www.example.org", "www.example.org"),  # one www. only
+        ("wwwexample.org", "wwwexample.org"),
+        ("www.", "www"),  # the dot goes first: a host named www stays one
+        ("", ""),
+    ],
+)
+def test_site_host(host: str, site: str) -> None:
+    assert site_host(host) == site
 
 
 def test_article_id_is_stable_and_short() -> None:

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     redis_url = options.redis_flag(args) or config.redis
     with locked_archive(archive, run_id, redis_url) as store:
-        index = open_index(store, redis_url, archive=archive)
+        index = open_index(store, redis_url, archive=archive, fetch=False)
         try:
             report = reextract(store, index, article_keys_in(store, names, wanted), _progress)
         finally:

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     archive = resolve_archive(args.archive, config.archive)
     redis_url = options.redis_flag(args) or config.redis
     with locked_archive(archive, new_run_id(), redis_url, repair=args.repair) as store:
-        index = open_index(store, redis_url, archive=archive, repair=args.repair)
+        index = open_index(store, redis_url, archive=archive, repair=args.repair, fetch=False)
         try:
             report = verify(store, index, repair=args.repair)
             if args.repair:

@@ -14,7 +14,8 @@ is judged against the source's own history, as ``health`` judges runs:
   counts of their weekday before them, and days not yet over (today, in UTC) are not judged.
 
 The history read before a period is ``weeks`` weeks: an outage that began earlier than that
-is not seen as one.
+is not seen as one. ``judge`` applies that window to any counts, so ``stats`` (which counts
+every day once) finds the same gap days as ``gaps`` and ``backfill --gaps``.
 """
 
 from __future__ import annotations
@@ -84,6 +85,33 @@ def find_gaps(
     return gaps
 
 
+def judge(
+    counts: Mapping[date, int], since: date, until: date, rule: GapRule | None = None
+) -> list[Gap]:
+    """Return the gap days in ``since..until`` judged on only ``rule.weeks`` weeks before it.
+
+    However far back ``counts`` reach: a baseline from all history would keep judging a
+    source against a level it left long ago (a lasting drop never becomes its normal).
+    """
+    rule = rule or GapRule()
+    start = baseline_start(since, rule)
+    window = {day: n for day, n in counts.items() if start <= day <= until}
+    return find_gaps(window, since, until, rule)
+
+
+def baseline_start(since: date, rule: GapRule) -> date:
+    """Return the first day of history read to judge a period starting at ``since``."""
+    return since - timedelta(weeks=rule.weeks)
+
+
+def article_day(key: str) -> tuple[str, date, bool] | None:
+    """Return (source, key date, is a revision) of an article object's key, else None."""
+    parsed = parse_dated_key(key)
+    if parsed is None or parsed[0] != "articles" or not parsed[3].endswith(".json"):
+        return None
+    return parsed[1], parsed[2], is_revision(parsed[3])
+
+
 def _months(since: date, until: date) -> Iterator[tuple[int, int]]:
     year, month = since.year, since.month
     while (year, month) <= (until.year, until.month):
@@ -100,11 +128,11 @@ def daily_counts(store: Store, source: str, since: date, until: date) -> Counter
     counts: Counter[date] = Counter()
     for year, month in _months(since, until):
         for key in store.keys(f"articles/{source}/{year:04d}/{month:02d}/"):
-            parsed = parse_dated_key(key)
-            if parsed is None or not parsed[3].endswith(".json") or is_revision(parsed[3]):
+            article = article_day(key)
+            if article is None or article[2]:
                 continue
-            if since <= parsed[2] <= until:
-                counts[parsed[2]] += 1
+            if since <= article[1] <= until:
+                counts[article[1]] += 1
     return counts
 
 
@@ -158,8 +186,8 @@ def source_coverage(
     """Judge one source's days in the period against the weeks of history before it."""
     rule = rule or GapRule()
     first, last = period(since, until, now)
-    counts = daily_counts(store, source, first - timedelta(weeks=rule.weeks), last)
-    return Coverage(source, first, last, counts, find_gaps(counts, first, last, rule), rule)
+    counts = daily_counts(store, source, baseline_start(first, rule), last)
+    return Coverage(source, first, last, counts, judge(counts, first, last, rule), rule)
 
 
 def gap_days(

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from crawler.monitoring.gaps import Gap, find_gaps
+from crawler.monitoring.gaps import Gap, article_day, judge
 from crawler.monitoring.history import runs_since
-from pipelines.archive.keys import is_revision, parse_dated_key
+from pipelines.archive.keys import parse_dated_key
 from pipelines.archive.stores import Store, StoreError
 from pipelines.daterange import parse_time
 
@@ -40,7 +40,7 @@ class SourceStats:
     duplicates_by_kind: Counter[str] = field(default_factory=Counter)
     rejected: int = 0
     last_run: dict[str, Any] | None = None
-    all_by_day: Counter[date] = field(default_factory=Counter)  # every day: the gap baseline
+    all_by_day: Counter[date] = field(default_factory=Counter)  # every day (gaps.judge windows it)
     gaps: list[Gap] = field(default_factory=list)
 
     @property
@@ -143,12 +143,11 @@ def _count_articles(
     """Count articles per source and day from the keys; return the days they span."""
     first_day = until = today
     for key in store.keys("articles/"):
-        parsed = parse_dated_key(key)
-        if parsed is None or not parsed[3].endswith(".json"):
+        article = article_day(key)
+        if article is None:
             continue
-        _, name, day, filename = parsed
+        name, day, revision = article
         stats = table.setdefault(name, SourceStats())
-        revision = is_revision(filename)
         if not revision:
             stats.articles_total += 1
             stats.all_by_day[day] += 1
@@ -203,9 +202,9 @@ def collect(
             stats = table.setdefault(str(name), SourceStats())
             stats.rejected += int((per_source.get(name) or {}).get("rejected", 0))
             stats.last_run = _last_run(run, str(name))  # runs are oldest first
-    # Gaps are judged up to yesterday: today is not over.
+    # Gaps are judged up to yesterday (today is not over), on the baseline `gaps` reads.
     for stats in table.values():
-        stats.gaps = find_gaps(stats.all_by_day, since or first_day, today - timedelta(days=1))
+        stats.gaps = judge(stats.all_by_day, since or first_day, today - timedelta(days=1))
     return Report(
         archive=store.uri,
         generated_at=now,

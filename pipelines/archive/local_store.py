@@ -97,10 +97,15 @@ class LocalStore:
             self.local_path(key).unlink()
 
     def keys(self, prefix: str = "") -> Iterator[str]:
-        """Yield every key that starts with prefix, skipping temp files."""
-        if not self.root.is_dir():
+        """Yield every key that starts with prefix, skipping temp files.
+
+        Only the folder the prefix names is walked (``articles/ap/2026/0`` walks
+        ``articles/ap/2026``): a month's listing must not read the whole archive.
+        """
+        folder = self._listed_folder(prefix)
+        if folder is None:
             return
-        for dirpath, dirnames, filenames in os.walk(self.root):
+        for dirpath, dirnames, filenames in os.walk(folder):
             dirnames.sort()
             rel = Path(dirpath).relative_to(self.root).as_posix()
             for name in sorted(filenames):
@@ -109,6 +114,24 @@ class LocalStore:
                 key = name if rel == "." else f"{rel}/{name}"
                 if key.startswith(prefix):
                     yield key
+
+    def _listed_folder(self, prefix: str) -> Path | None:
+        """Return the deepest folder holding every key under prefix, or None if no key can be.
+
+        Each step is checked as os.walk(root) would take it, which lists no key through a
+        symlinked folder, a '.', '..' or empty segment: the subtree gives the same keys.
+        """
+        folder = self.root
+        if not folder.is_dir():
+            return None
+        parts = prefix.rpartition("/")[0]
+        for part in parts.split("/") if parts else ():
+            if part in ("", ".", ".."):
+                return None
+            folder = folder / part
+            if folder.is_symlink() or not folder.is_dir():
+                return None
+        return folder
 
     def upload_file(
         self, key: str, path: Path, *, content_type: str = "application/octet-stream"

@@ -19,16 +19,16 @@ class UnknownIndexScheme(ValueError):
     """The index URL has a scheme no backend serves."""
 
 
-def _sqlite(store: Store, url: str, archive: str, repair: bool) -> Index:
-    return open_state(store, repair=repair)
+def _sqlite(store: Store, url: str, archive: str, repair: bool, fetch: bool) -> Index:
+    return open_state(store, repair=repair, fetch=fetch)
 
 
-def _redis(store: Store, url: str, archive: str, repair: bool) -> Index:
-    return RedisIndex(url, archive)
+def _redis(store: Store, url: str, archive: str, repair: bool, fetch: bool) -> Index:
+    return RedisIndex(url, archive)  # the shared index is read live: nothing to fetch
 
 
-# (store, index URL, archive URI as the workers name it, repair) -> the index.
-INDEX_SCHEMES: dict[str, Callable[[Store, str, str, bool], Index]] = {
+# (store, index URL, archive URI as the workers name it, repair, fetch) -> the index.
+INDEX_SCHEMES: dict[str, Callable[[Store, str, str, bool, bool], Index]] = {
     "": _sqlite,
     "redis": _redis,
     "rediss": _redis,
@@ -37,13 +37,19 @@ INDEX_SCHEMES: dict[str, Callable[[Store, str, str, bool], Index]] = {
 
 
 def open_index(
-    store: Store, redis_url: str | None = None, *, archive: str | None = None, repair: bool = False
+    store: Store,
+    redis_url: str | None = None,
+    *,
+    archive: str | None = None,
+    repair: bool = False,
+    fetch: bool = True,
 ) -> Index:
     """Return the index of the archive in ``store``: in ``redis_url`` if given, else SQLite.
 
     ``archive``: the archive URI as the workers share it, which names the Redis keys
     (default: the store's URI). ``repair``: a damaged copy of the index in the archive
     opens as an empty one (``verify --repair`` rebuilds it) instead of failing.
+    ``fetch``: False under a lock whose start fetched the index already (see open_state).
     """
     url = redis_url or ""
     scheme = urlsplit(url).scheme
@@ -53,4 +59,4 @@ def open_index(
         raise UnknownIndexScheme(
             f"unsupported index URL {url!r}: use one of {known}, or none for SQLite"
         )
-    return opener(store, url, archive or store.uri, repair)
+    return opener(store, url, archive or store.uri, repair, fetch)

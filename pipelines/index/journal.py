@@ -22,7 +22,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipelines.dedup.fingerprints import band_keys
+from pipelines.index.near import NearIndex
 
 # Every replicated table and its key column. ``near_bands`` is derived (from near_docs.sig).
 TABLES: dict[str, str] = {
@@ -196,31 +196,19 @@ def _journal_exists(conn: sqlite3.Connection) -> bool:
 
 def _apply_near(conn: sqlite3.Connection) -> int:
     """Replace the near_docs rows a segment names (by id), their buckets with them."""
-    ids = [
-        int(row[0])
-        for row in conn.execute(
-            "SELECT key FROM segment.deleted WHERE tbl = 'near_docs' "
-            "UNION SELECT id FROM segment.near_docs"
-        )
-    ]
-    old = conn.executemany  # the buckets of a row are found again from its signature
-    for doc in ids:
-        row = conn.execute("SELECT sig FROM main.near_docs WHERE id = ?", (doc,)).fetchone()
-        if row is not None:
-            old(
-                "DELETE FROM main.near_bands WHERE bucket = ? AND id = ?",
-                [(bucket, doc) for bucket in band_keys(row[0])],
-            )
-            conn.execute("DELETE FROM main.near_docs WHERE id = ?", (doc,))
-    rows = conn.execute(
-        "SELECT id, indexed_at, article_id, key, sig FROM segment.near_docs"
-    ).fetchall()
-    conn.executemany(
-        "INSERT INTO main.near_docs (id, indexed_at, article_id, key, sig) VALUES (?, ?, ?, ?, ?)",
-        rows,
+    # Unqualified names in NearIndex's SQL resolve to main before the attached segment.
+    near = NearIndex(conn)
+    named = (
+        "SELECT key FROM segment.deleted WHERE tbl = 'near_docs' "
+        "UNION SELECT id FROM segment.near_docs"
     )
-    conn.executemany(
-        "INSERT OR IGNORE INTO main.near_bands (bucket, id) VALUES (?, ?)",
-        [(bucket, row[0]) for row in rows for bucket in band_keys(row[4])],
+    count = int(conn.execute(f"SELECT count(*) FROM ({named})").fetchone()[0])  # noqa: S608
+    near.forget(
+        conn.execute(f"SELECT id, sig FROM main.near_docs WHERE id IN ({named})").fetchall()  # noqa: S608
     )
-    return len(ids)
+    near.add_rows(
+        conn.execute(
+            "SELECT id, indexed_at, article_id, key, sig FROM segment.near_docs"
+        ).fetchall()
+    )
+    return count

@@ -8,7 +8,7 @@ are unique (generation and a random part) and never reused, so nothing is ever l
 the way in: a cache compares the manifest with what it applied and fetches the rest.
 
 Pure rules only: how the manifest reads and writes, what a cache must fetch, when to
-compact. The I/O is in ``sync.py``.
+compact. The I/O is in ``state_fetch.py`` (a run's start) and ``state_publish.py`` (its end).
 """
 
 from __future__ import annotations
@@ -117,9 +117,13 @@ class Manifest:
             self.retired,
         )
 
-    def compacted(self, base: StateObject) -> Manifest:
-        """Return the manifest after folding every segment into a new base."""
-        return Manifest(self.instance, self.generation + 1, base, (), self.base.key, self.segments)
+    def compacted(self, base: StateObject, generation: int) -> Manifest:
+        """Return the manifest after folding every segment into a new base.
+
+        ``generation``: the new one, given by the caller, whose cache may count further than
+        this manifest (the greater of the two, plus one, keeps every cache's number behind).
+        """
+        return Manifest(self.instance, generation, base, (), self.base.key, self.segments)
 
 
 def object_key(prefix: str, generation: int, suffix: str) -> str:

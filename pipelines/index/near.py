@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from pipelines.dedup.fingerprints import Signature, band_keys, compare_many, signature_of
 from pipelines.index.base import NearMatch
@@ -47,6 +47,10 @@ _FIND_SQL = {
     f"(SELECT id FROM near_bands WHERE bucket IN ({','.join('?' * n)}))"
     for n in range(1, 257)
 }
+
+
+# A near_docs row as stored: id, indexed_at (whole seconds), packed article id and key, sig.
+StoredDoc = tuple[int, int, str | bytes, str | bytes, bytes]
 
 
 def _row(article_id: str, key: str) -> tuple[str | bytes, str | bytes]:
@@ -119,6 +123,11 @@ class NearIndex:
             (start + i, math.floor(indexed_at), *_row(article_id, key), sig)
             for i, (article_id, key, sig, indexed_at) in enumerate(entries, 1)
         ]
+        self.add_rows(docs)
+        return len(docs)
+
+    def add_rows(self, docs: Sequence[StoredDoc]) -> None:
+        """Insert rows as stored, ids included (another index's rows: a segment applied)."""
         self.conn.executemany(
             "INSERT INTO near_docs (id, indexed_at, article_id, key, sig) VALUES (?, ?, ?, ?, ?)",
             docs,
@@ -127,18 +136,22 @@ class NearIndex:
             "INSERT OR IGNORE INTO near_bands (bucket, id) VALUES (?, ?)",
             [(bucket, doc[0]) for doc in docs for bucket in band_keys(doc[4])],
         )
-        return len(docs)
+
+    def forget(self, docs: Sequence[tuple[int, bytes]]) -> None:
+        """Delete (id, signature) rows; their buckets are found again from the signature,
+        so no second index is needed."""
+        self.conn.executemany(
+            "DELETE FROM near_bands WHERE bucket = ? AND id = ?",
+            [(bucket, doc) for doc, sig in docs for bucket in band_keys(sig)],
+        )
+        self.conn.executemany("DELETE FROM near_docs WHERE id = ?", [(doc,) for doc, _ in docs])
 
     def remove(self, article_id: str) -> int:
         """Forget one article (a repair: scans ``near_docs``, as there is no id index)."""
         docs = self.conn.execute(
             "SELECT id, sig FROM near_docs WHERE article_id = ?", (pack_id(article_id),)
         ).fetchall()
-        self.conn.executemany(
-            "DELETE FROM near_bands WHERE bucket = ? AND id = ?",
-            [(bucket, doc) for doc, sig in docs for bucket in band_keys(sig)],
-        )
-        self.conn.executemany("DELETE FROM near_docs WHERE id = ?", [(doc,) for doc, _ in docs])
+        self.forget(docs)
         return len(docs)
 
     def prune(self, older_than: float) -> int:
@@ -153,10 +166,5 @@ class NearIndex:
         old = self.conn.execute(
             "SELECT id, sig FROM near_docs WHERE indexed_at < ?", (cutoff,)
         ).fetchall()
-        # The bucket rows are found again from the stored signature: no second index needed.
-        self.conn.executemany(
-            "DELETE FROM near_bands WHERE bucket = ? AND id = ?",
-            [(bucket, doc) for doc, sig in old for bucket in band_keys(sig)],
-        )
-        self.conn.executemany("DELETE FROM near_docs WHERE id = ?", [(doc,) for doc, _ in old])
+        self.forget(old)
         return len(old)

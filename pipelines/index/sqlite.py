@@ -281,12 +281,16 @@ class _Transaction:
         self.conn.execute("ROLLBACK" if kind else "COMMIT")
 
 
-def open_state(store: Store, cache: Path | None = None, *, repair: bool = False) -> StateIndex:
+def open_state(
+    store: Store, cache: Path | None = None, *, repair: bool = False, fetch: bool = True
+) -> StateIndex:
     """Open an archive's index, first bringing a remote archive's cache up to date.
 
     ``repair``: a damaged remote index starts an empty cache instead of failing (the caller
-    rebuilds it from the archive's objects).
+    rebuilds it from the archive's objects). ``fetch``: False when this run already brought
+    the cache up to date under its lock (``runner.locked_archive``): no second manifest GET.
     """
     path = state_path(store, cache)
-    fetch_state(store, path, repair=repair)
+    if fetch:
+        fetch_state(store, path, repair=repair)
     return StateIndex(path, journal_changes=store.local_path(STATE_KEY) is None)

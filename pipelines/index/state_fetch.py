@@ -107,15 +107,17 @@ def _fetch(store: Store, path: Path, manifest: Manifest, report: FetchReport) ->
         cache = _adopt_pending(conn, cache_meta(conn), manifest)
         plan = catch_up(cache, manifest)
         unsynced = _journaled(conn)
-        if not plan.rebuild and plan.segments and unsynced:
+        drop = bool(unsynced and (plan.rebuild or plan.segments))
+        if drop:
             # A run here was killed before it shipped its changes, and another machine has
-            # written since: the two histories cannot be merged (near-dup row ids would clash).
+            # written since (more segments, or compactions that replaced this cache's base):
+            # the two histories cannot be merged (near-dup row ids would clash).
             logger.warning(
                 "dropping %d unsynced index changes of a killed run: the archive moved on "
                 "without them (their pages are in the archive; verify --repair re-indexes them)",
                 unsynced,
             )
-        if plan.rebuild or (plan.segments and unsynced):
+        if plan.rebuild or drop:
             conn.close()
             _drop(path)
             _rebuild(store, path, manifest, report)

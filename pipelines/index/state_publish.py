@@ -164,35 +164,23 @@ def _publish_base(
     retired for caches that applied some of them; False (a repair) lists nothing retired.
     """
     conn = index.conn
-    instance = (
-        (manifest.instance if manifest is not None else None)
-        or index.get_meta("instance")
-        or (legacy.instance if (legacy := legacy_generation(store)) else None)
-        or uuid.uuid4().hex
-    )
-    generation = max(
+    instance = _instance(index, store, manifest)
+    generation = 1 + max(
         manifest.generation if manifest is not None else 0,
         int(index.get_meta("generation") or 0),
     )
-    key = object_key(BASE_PREFIX, generation + 1, ".sqlite3")
+    key = object_key(BASE_PREFIX, generation, ".sqlite3")
     through = journal.last_change(conn)
     with tempfile.TemporaryDirectory(dir=index.path.parent) as folder:
         local = Path(folder) / "base.sqlite3"
-        conn.execute("VACUUM INTO ?", (str(local),))
-        copy = sqlite3.connect(local, isolation_level=None)
-        try:
-            local_meta = ", ".join("?" * len(journal.LOCAL_META))
-            copy.execute(f"DELETE FROM meta WHERE name IN ({local_meta})", journal.LOCAL_META)  # noqa: S608
-            journal.disable(copy)  # each cache journals its own changes
-        finally:
-            copy.close()
+        _write_base(conn, local)
         base = StateObject(key, local.stat().st_size, file_sha256(local))
         store.upload_file(key, local, content_type=SQLITE_TYPE)
     checkpoint("base-written")
     if manifest is None or not fold:
-        new = Manifest(instance, generation + 1, base)
+        new = Manifest(instance, generation, base)
     else:
-        new = Manifest(instance, generation + 1, base, (), manifest.base.key, manifest.segments)
+        new = manifest.compacted(base, generation)
     new_tag = _replace_manifest(store, new, tag)
     if new_tag is None:
         _withdraw(store, key, "compacted it")
@@ -211,6 +199,30 @@ def _publish_base(
     logger.info("index: compacted into base %s (%d bytes)", key, base.size)
     report.base, report.bytes = key, report.bytes + base.size
     report.deleted = sweep(store, new)
+
+
+def _instance(index: StateIndex, store: Store, manifest: Manifest | None) -> str:
+    """The archive index's identity: the manifest's, else the cache's or the migrated
+    index's (an archive from before segments), else a new one (a fresh archive)."""
+    return (
+        (manifest.instance if manifest is not None else None)
+        or index.get_meta("instance")
+        or (legacy.instance if (legacy := legacy_generation(store)) else None)
+        or uuid.uuid4().hex
+    )
+
+
+def _write_base(conn: sqlite3.Connection, target: Path) -> None:
+    """Write a compact copy of the index to ``target`` with nothing of this cache's own:
+    no meta rows about its copy, no journal (each cache journals its own changes)."""
+    conn.execute("VACUUM INTO ?", (str(target),))
+    copy = sqlite3.connect(target, isolation_level=None)
+    try:
+        local_meta = ", ".join("?" * len(journal.LOCAL_META))
+        copy.execute(f"DELETE FROM meta WHERE name IN ({local_meta})", journal.LOCAL_META)  # noqa: S608
+        journal.disable(copy)
+    finally:
+        copy.close()
 
 
 def _manifest_written(conn: sqlite3.Connection, through: int, meta: dict[str, str | None]) -> None:

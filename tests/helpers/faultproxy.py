@@ -37,6 +37,7 @@ class FaultProxy:
         self.puts = 0
         self.throttled = 0
         self.dropped = 0
+        self.requests: list[tuple[str, str]] = []  # (method, path) of each request, in order
         self.lock = threading.Lock()
         proxy = self
 
@@ -49,7 +50,7 @@ class FaultProxy:
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                verdict = proxy.decide(self.command)
+                verdict = proxy.decide(self.command, self.path)
                 if verdict == "drop":
                     self.close_connection = True
                     self.connection.close()
@@ -83,9 +84,10 @@ class FaultProxy:
         self.server.daemon_threads = True
         self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def decide(self, method: str) -> str:
+    def decide(self, method: str, path: str = "") -> str:
         """Return what to do with one request: forward, throttle or drop."""
         with self.lock:
+            self.requests.append((method, path))
             outage = self.fail_after_puts is not None and self.puts >= self.fail_after_puts
             if method == "DELETE" and outage and self.outage_deletes:
                 self.dropped += 1

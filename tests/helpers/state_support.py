@@ -54,6 +54,20 @@ def archive_article(store: Store, index: StateIndex, number: int) -> None:
     )
 
 
+def run(store: Store, cache: Path, numbers: range, *, compact: bool = False) -> None:
+    """One run: open the index from ``cache``, archive and index ``numbers``, ship them."""
+    index = open_state(store, cache=cache)
+    for number in numbers:
+        archive_article(store, index, number)
+    saved = manifest_rules.COMPACT_SEGMENTS
+    manifest_rules.COMPACT_SEGMENTS = 1 if compact else saved
+    try:
+        sync_state(index, store)
+    finally:
+        manifest_rules.COMPACT_SEGMENTS = saved
+        index.close()
+
+
 def dump(index: StateIndex) -> dict[str, list[tuple[object, ...]]]:
     """Every replicated row of an index, sorted: two caches equal iff these are."""
     conn: sqlite3.Connection = index.conn
