@@ -286,6 +286,48 @@ def test_gaps_fills_only_the_days_the_source_yielded_far_less(
     assert {url for url in articles(archive) if "earlier.example" not in url} == filled
 
 
+def test_gaps_fills_each_span_of_gap_days(
+    tmp_path: Path, publisher: LoopbackServer, ccnews: tuple[CCNewsTree, dict], pages: list[bytes]
+) -> None:
+    tree, _info = ccnews
+    site = publisher.site  # type: ignore[attr-defined]
+    # A page captured on the 3rd, in a file of its own: the second span has one to archive.
+    data, _offsets = warc_file([Rec(f"{site}/news/third.html", "2026-10-03T09:01:00Z", pages[13])])
+    tree.add_file(f"{MONTH}/CC-NEWS-20261003090000-00006.warc.gz", data)
+    tree.publish()
+    config_for(tmp_path, publisher)
+    # Articles on every day but the 1st and the 3rd: two gaps, a day apart, so two spans,
+    # each a crawl of its own (a Twisted reactor runs once a process).
+    archive = tmp_path / "archive"
+    for day in [*(f"2026-09-{d:02d}" for d in range(1, 31)), "2026-10-02"]:
+        for n in range(4):
+            key = archive / "articles" / "times" / day.replace("-", "/") / f"x{day}{n}.json"
+            key.parent.mkdir(parents=True, exist_ok=True)
+            key.write_text(json.dumps({"url": f"https://earlier.example/{day}/{n}"}))
+    # CC-NEWS unreachable: the first span fails, the second is not tried, both are named.
+    failed, _summary, _archive = backfill(
+        tmp_path, "ccnews", "http://127.0.0.1:1/", "--gaps", "--until", "2026-10-03"
+    )
+    assert failed.status == 1, failed.stderr
+    assert "(2 of 2 spans)" not in failed.stderr
+    assert "not filled yet: 2026-10-01..2026-10-01, 2026-10-03..2026-10-03" in failed.stderr
+    result, summary, archive = backfill(
+        tmp_path, "ccnews", tree.server.base_url + "/", "--gaps", "--until", "2026-10-03"
+    )
+    assert result.status == 0, result.stderr
+    assert "times 2026-10-01..2026-10-01 from ccnews (1 of 2 spans)" in result.stderr
+    assert "times 2026-10-03..2026-10-03 from ccnews (2 of 2 spans)" in result.stderr
+    filled = {url for url in articles(archive) if "earlier.example" not in url}
+    assert filled == {
+        f"{site}/news/midnight.html",
+        f"{site}/news/a.html",
+        f"http://www.localhost:{site.rsplit(':', 1)[1]}/news/www.html",
+        f"{site}/news/third.html",
+    }
+    # --summary holds the last span's run.
+    assert summary["range"]["since"] == summary["range"]["until"] == "2026-10-03"
+
+
 def test_an_interrupted_ccnews_backfill_resumes_at_the_unfinished_file(
     tmp_path: Path, publisher: LoopbackServer, ccnews: tuple[CCNewsTree, dict]
 ) -> None:

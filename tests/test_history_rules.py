@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date
 from typing import Any
 
 import pytest
 
+from crawler.cli import build_parser
+from crawler.commands.backfill import run_child, span_command
 from crawler.demo.loopback import LoopbackServer, Resource
 from crawler.downloadermiddlewares.address_guard import Policy
 from crawler.history.capture import parse_http_block
@@ -233,3 +236,39 @@ def test_the_address_guard_judges_the_ccnews_host() -> None:
         with pytest.raises(NotFound):
             allowed.read("crawl-data/none")
     assert server.requests == ["/crawl-data/x", "/crawl-data/none"]  # the refusal sent nothing
+
+
+FULL_BACKFILL = [
+    "backfill",
+    *("--source", "times", "--from", "ccnews", "--since", "2026-10-01", "--until", "2026-10-09"),
+    *("--config", "conf.yaml", "--archive", "s3://b/p", "--summary", "s.json", "--workers", "3"),
+    *("--max-time", "60.5", "--redis", "redis://h:1/0", "--worker", "w1", "-v", "--gaps"),
+    *("-s", "A=1", "-s", "B=x=y"),
+]
+
+
+def test_a_gap_span_runs_with_every_option_of_the_command() -> None:
+    parser = build_parser(["backfill"])
+    given = parser.parse_args(FULL_BACKFILL)
+    # Every option is set above (but --urls, which --from excludes), so that one added
+    # later and forgotten by span_command shows up here.
+    unset = vars(parser.parse_args(["backfill", "--source", "times"]))
+    same = [dest for dest, value in vars(given).items() if value == unset[dest]]
+    assert same == ["command", "source", "urls", "handler"]
+    argv = span_command(given, date(2026, 10, 3), date(2026, 10, 4))
+    assert argv[:4] == [sys.executable, "-m", "crawler", "backfill"]
+    span = parser.parse_args(argv[3:])
+    expected = {**vars(given), "since": "2026-10-03", "until": "2026-10-04", "gaps": False}
+    assert vars(span) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("pass", 0),
+        ("raise SystemExit(75)", 75),
+        ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", 128 + 9),
+    ],
+)
+def test_a_span_child_gives_its_exit_status(code: str, status: int) -> None:
+    assert run_child([sys.executable, "-c", code]) == status
