@@ -370,6 +370,27 @@ def test_an_interrupted_ccnews_backfill_resumes_at_the_unfinished_file(
     assert set(articles(archive)) == set(info["wanted"])
 
 
+def test_a_ccnews_file_cut_off_by_a_clean_close_is_not_finished(
+    tmp_path: Path, publisher: LoopbackServer, ccnews: tuple[CCNewsTree, dict]
+) -> None:
+    tree, info = ccnews
+    config_for(tmp_path, publisher)
+    site = publisher.site  # type: ignore[attr-defined]
+    # The server declares the whole file and hangs up between two records: the bytes sent
+    # end where a gzip member does, so nothing but the missing length tells it from a whole one.
+    cut, offset = info["offsets"][f"{site}/news/gone.html"]
+    tree.cut[cut] = offset
+    result, summary, archive = backfill(tmp_path, "ccnews", tree.server.base_url + "/")
+    assert result.status == 1, result.stderr
+    assert summary["status"] == "failed"
+    assert summary["history"]["files_failed"] == 1
+    assert summary["history"]["files_scanned"] == 3
+    marks = archive / "_state" / "backfill" / "times" / "ccnews"
+    done = {path.name.removesuffix(".json") for path in marks.rglob("*.json")}
+    assert len(done) == 3
+    assert cut.rsplit("/", 1)[1] not in done  # the next run reads it again
+
+
 def test_a_page_archived_live_is_a_duplicate_when_ccnews_has_it(
     tmp_path: Path, publisher: LoopbackServer, pages: list[bytes]
 ) -> None:
