@@ -492,6 +492,33 @@ def test_wayback_archives_the_sources_captures_politely(
 
 
 @pytest.mark.parametrize(
+    "answer",
+    [
+        Resource(b"unavailable", "text/plain", status=500),  # still so after the retry
+        Resource(b'[["timestamp", "original"], ["20261001101500"]]', "application/json"),
+    ],
+)
+def test_a_wayback_listing_that_fails_fails_the_run(
+    tmp_path: Path, publisher: LoopbackServer, answer: Resource
+) -> None:
+    config_for(tmp_path, publisher)
+    server = WaybackServer()
+    server.publish()
+    server.server.routes["/cdx/search/cdx"] = answer
+    with server.server.running():
+        result, summary, _archive = backfill(
+            tmp_path,
+            "wayback",
+            server.server.base_url + "/",
+            *("-s", "DOWNLOAD_DELAY=0", "-s", "RETRY_TIMES=1"),
+        )
+    assert result.status == 1, result.stderr
+    assert summary["status"] == "failed"
+    assert summary["error_details"] == {"history_listing": 1}
+    assert publisher.requests == []
+
+
+@pytest.mark.parametrize(
     ("extra", "message"),
     [
         ([], "source 'elsewhere' declares only domains: backfill it with --from ccnews"),

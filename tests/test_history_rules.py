@@ -145,6 +145,24 @@ def test_cdx_rows_and_resume_key_are_read() -> None:
         parse_cdx(b'{"a": 1}')
 
 
+CDX_FIELDS = '["timestamp", "original", "mimetype", "statuscode"]'
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"a": 1}', "list of rows"),
+        (b"[[1, 2", "Expecting"),  # cut short
+        (b'[["timestamp"], ["20261001101500"]]', "without timestamp and original"),
+        (f'[{CDX_FIELDS}, ["20261001101500", "https://a.org/1"]]'.encode(), "2 fields of 4"),
+        (f'[{CDX_FIELDS}, ["20261001101500"], [], ["key"]]'.encode(), "1 fields of 4"),
+    ],
+)
+def test_a_bad_cdx_answer_is_a_value_error(body: bytes, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_cdx(body)
+
+
 def test_capture_urls_keep_the_page_url_whole() -> None:
     url = capture_url("https://web.archive.org/", "20261001101500", "https://a.org/x?y=1")
     assert url == "https://web.archive.org/web/20261001101500id_/https://a.org/x?y=1"

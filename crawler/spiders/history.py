@@ -276,7 +276,7 @@ class HistorySpider(WireSpider):
         return scrapy.Request(
             url,
             callback=self.parse_cdx,
-            errback=self.on_discovery_error,
+            errback=self.on_cdx_error,
             dont_filter=True,
             priority=DISCOVERY_PRIORITY,
             meta={"source": self.source.name, "domain": domain},
@@ -287,7 +287,7 @@ class HistorySpider(WireSpider):
         try:
             captures, resume = wayback.parse_cdx(response.body)
         except ValueError as err:
-            self._discovery_errors("cdx", response, [str(err)])
+            self._listing_failed(response.url, f"not a CDX answer: {err}")
             return
         base = str(self.settings.get("WIREARCHIVE_WAYBACK_URL"))
         for capture in captures:
@@ -318,6 +318,20 @@ class HistorySpider(WireSpider):
             assert since is not None and until is not None
             domain = response.meta["domain"]
             yield self._cdx_request(wayback.cdx_url(base, domain, since, until, resume), domain)
+
+    def on_cdx_error(self, failure: Failure) -> None:
+        """A CDX page that could not be fetched, even after the retries."""
+        error = failure.value
+        assert error is not None
+        self._listing_failed(failure.request.url, failure_reason(error))  # type: ignore[attr-defined]
+
+    def _listing_failed(self, url: str, reason: str) -> None:
+        # The captures that page lists (and those of the pages after it) are never read:
+        # the run did not do its job, so its status is failed, as for CC-NEWS's listing.
+        self.counters.error(HISTORY_LISTING_FAILED)
+        logger.error(
+            "cannot list the Wayback captures (%s): %s; run the backfill again", reason, url
+        )
 
     def _wayback_capture(self, response: Response) -> Capture:
         return wayback.answer_capture(
