@@ -122,14 +122,17 @@ class FileFeeder:
                 file = self._next_file()
                 if file is None:
                     return
-                if self.claim is not None and not self.claim(file):
-                    self._put(ClaimedElsewhere(file))
-                    continue
                 try:
+                    # Inside the try: a claim that fails past Redis (the archive cannot tell
+                    # whether the file is done) gives up this file, not the thread; its
+                    # FileEnded gives the claim back.
+                    if self.claim is not None and not self.claim(file):
+                        self._put(ClaimedElsewhere(file))
+                        continue
                     ended = self._scan(file)
                 except BaseException as err:
-                    logger.error("CC-NEWS file %s: the scan crashed: %r", file, err)
-                    ended = FileEnded(file, ScanCounts(), 0, f"the scan crashed: {err!r}")
+                    logger.error("CC-NEWS file %s: given up: %r", file, err)
+                    ended = FileEnded(file, ScanCounts(), 0, f"given up: {err!r}")
                 self._put(ended)
         finally:
             with self.lock:

@@ -1,0 +1,118 @@
+"""CC-NEWS files as units of a backfill: scanned in threads, claimed in Redis, marked done.
+
+The parts a run puts together (crawler/spiders/history.py), without the crawl: a real
+loopback CC-NEWS, a real redis-server, a real archive folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+import redis
+from scrapy.statscollectors import MemoryStatsCollector
+from scrapy.utils.test import get_crawler
+
+from crawler.downloadermiddlewares.address_guard import Policy
+from crawler.history.ccnews import RecordFilter
+from crawler.history.claims import FileClaims
+from crawler.history.feeder import Event, FileEnded, FileFeeder
+from crawler.history.progress import Days, Progress, progress_key
+from crawler.history.remote import HttpRemote
+from crawler.history.units import FileUnits
+from crawler.sources import Source, parse_config
+from pipelines.archive.local_store import LocalStore
+from pipelines.archive.stores import Store, StoreUnavailable
+from pipelines.outcomes import Counters
+from tests.helpers.fixtures_redis import redis_server, redis_url  # noqa: F401
+from tests.helpers.history_archives import CCNewsTree, Rec, warc_file
+from tests.helpers.state_support import CountingStore
+
+MONTH = "crawl-data/CC-NEWS/2026/10"
+DAYS = Days(date(2026, 10, 1), date(2026, 10, 2))
+FILES = [f"{MONTH}/CC-NEWS-2026100{day}080000-0000{day}.warc.gz" for day in (1, 2)]
+
+
+@pytest.fixture
+def tree() -> Iterator[CCNewsTree]:
+    """Two CC-NEWS files of others' pages (nothing of the source to archive)."""
+    tree = CCNewsTree()
+    for day, path in enumerate(FILES, 1):
+        data, _offsets = warc_file(
+            [Rec(f"http://other.example/{n}.html", f"2026-10-0{day}T08:0{n}:00Z") for n in range(3)]
+        )
+        tree.add_file(path, data)
+    tree.publish()
+    with tree.server.running():
+        yield tree
+
+
+def times() -> Source:
+    config = parse_config({"sources": [{"name": "times", "domains": ["times.example"]}]}, "x")
+    return config.sources[0]
+
+
+class FailingMarks(CountingStore):
+    """An archive whose reads of the given keys fail, as an unreachable S3 would."""
+
+    def __init__(self, inner: Store, failing: set[str]) -> None:
+        super().__init__(inner)
+        self.failing = failing
+
+    def get(self, key: str) -> bytes:
+        if key in self.failing:
+            raise StoreUnavailable(f"{key}: the archive does not answer")
+        return super().get(key)
+
+
+def scan_all(tree: CCNewsTree, units: FileUnits, claims: FileClaims | None) -> list[Event]:
+    """Scan the units' files as a run does (one thread); return the events handed over."""
+    remote = HttpRemote(tree.server.base_url + "/", Policy(allow_private=True), "test")
+    wanted = RecordFilter(hosts=frozenset({"times.example"}), since=DAYS.since, until=DAYS.until)
+    claim = units.take if claims is not None else None
+    feeder = FileFeeder(remote, list(units.units), wanted, workers=1, claim=claim)
+
+    async def run() -> list[Event]:
+        events: list[Event] = []
+        feeder.start()
+        while not feeder.finished:
+            event = await asyncio.to_thread(feeder.next_event, 0.1)
+            if isinstance(event, FileEnded):
+                units.ended(event)
+            if event is not None:
+                events.append(event)
+        units.unscanned()
+        await units.close()
+        return events
+
+    return asyncio.run(run())
+
+
+def new_units(store: Store, claims: FileClaims | None) -> tuple[FileUnits, MemoryStatsCollector]:
+    stats = MemoryStatsCollector(get_crawler())
+    progress = Progress(store, times())
+    units = FileUnits(FILES, Counters(stats), progress, DAYS, may_write=lambda: None, claims=claims)
+    return units, stats
+
+
+def test_a_file_whose_mark_cannot_be_read_is_given_up_and_its_claim_given_back(
+    tmp_path: Path,
+    tree: CCNewsTree,
+    redis_url: str,  # noqa: F811
+) -> None:
+    client = redis.Redis.from_url(redis_url)
+    claims = FileClaims(client, "wa", "times", "w1", ttl=60)
+    store = FailingMarks(LocalStore(tmp_path), {progress_key(times(), FILES[0])})
+    units, stats = new_units(store, claims)
+    events = scan_all(tree, units, claims)
+    ended = {event.file: event.error for event in events if isinstance(event, FileEnded)}
+    assert set(ended) == set(FILES)  # the thread lived on to scan the next file
+    assert "the archive does not answer" in str(ended[FILES[0]])
+    assert ended[FILES[1]] is None
+    assert stats.get_value("history/files_failed") == 1
+    assert stats.get_value("history/files_scanned") == 1
+    assert client.keys("wa:history:*") == []  # no claim held for the TTL
+    assert Progress(LocalStore(tmp_path), times()).is_done(FILES[1], DAYS)
