@@ -391,6 +391,26 @@ def test_a_ccnews_file_cut_off_by_a_clean_close_is_not_finished(
     assert cut.rsplit("/", 1)[1] not in done  # the next run reads it again
 
 
+def test_a_ccnews_backfill_that_cannot_read_its_marks_fails(
+    tmp_path: Path, publisher: LoopbackServer, ccnews: tuple[CCNewsTree, dict]
+) -> None:
+    tree, _info = ccnews
+    config_for(tmp_path, publisher)
+    first, _summary, archive = backfill(tmp_path, "ccnews", tree.server.base_url + "/")
+    assert first.status == 0, first.stderr
+    # A mark the archive cannot read (a link to itself: "too many levels of symbolic links"):
+    # the spider's start() fails, and Scrapy tells spider_error with no response.
+    mark = next((archive / "_state" / "backfill" / "times" / "ccnews").rglob("*.json"))
+    mark.unlink()
+    mark.symlink_to(mark.name)
+    result, summary, _archive = backfill(tmp_path, "ccnews", tree.server.base_url + "/")
+    assert result.status == 1, result.stderr
+    assert summary["status"] == "failed"
+    assert summary["close_reason"] == "start_error"
+    assert "Too many levels of symbolic links" in result.stderr
+    assert "Error caught on signal handler" not in result.stderr
+
+
 def test_a_page_archived_live_is_a_duplicate_when_ccnews_has_it(
     tmp_path: Path, publisher: LoopbackServer, pages: list[bytes]
 ) -> None:

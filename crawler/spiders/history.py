@@ -244,8 +244,10 @@ class HistorySpider(WireSpider):
     def _request_dropped(self, request: scrapy.Request, spider: Any) -> None:
         self._settle(request, done=True)  # the scheduler found it needless, and counted it
 
-    def _spider_error(self, failure: Failure, response: Response, spider: Any) -> None:
-        self._settle(response.request, done=False)
+    def _spider_error(self, failure: Failure, response: Response | None, spider: Any) -> None:
+        # No response when start() raised; a Failure when an errback did (its request, if
+        # Scrapy set one): settle what can be told, never fail in the handler.
+        self._settle(getattr(response, "request", None), done=False)
 
     def on_article_error(self, failure: Failure) -> None:
         """Count the page as a crawl does; settle its file (a passing failure leaves it open)."""
