@@ -38,11 +38,15 @@ FILES = [f"{MONTH}/CC-NEWS-2026100{day}080000-0000{day}.warc.gz" for day in (1, 
 
 @pytest.fixture
 def tree() -> Iterator[CCNewsTree]:
-    """Two CC-NEWS files of others' pages (nothing of the source to archive)."""
+    """Two CC-NEWS files: others' pages, and three of the source's that its rules deny."""
     tree = CCNewsTree()
     for day, path in enumerate(FILES, 1):
         data, _offsets = warc_file(
-            [Rec(f"http://other.example/{n}.html", f"2026-10-0{day}T08:0{n}:00Z") for n in range(3)]
+            [
+                Rec(f"http://{host}/private/{n}.html", f"2026-10-0{day}T08:0{n}:00Z")
+                for n in range(3)
+                for host in ("other.example", "times.example")
+            ]
         )
         tree.add_file(path, data)
     tree.publish()
@@ -51,7 +55,8 @@ def tree() -> Iterator[CCNewsTree]:
 
 
 def times() -> Source:
-    config = parse_config({"sources": [{"name": "times", "domains": ["times.example"]}]}, "x")
+    source = {"name": "times", "domains": ["times.example"], "deny": ["/private/"]}
+    config = parse_config({"sources": [source]}, "sources.yaml")
     return config.sources[0]
 
 
@@ -71,7 +76,9 @@ class FailingMarks(CountingStore):
 def scan_all(tree: CCNewsTree, units: FileUnits, claims: FileClaims | None) -> list[Event]:
     """Scan the units' files as a run does (one thread); return the events handed over."""
     remote = HttpRemote(tree.server.base_url + "/", Policy(allow_private=True), "test")
-    wanted = RecordFilter(hosts=frozenset({"times.example"}), since=DAYS.since, until=DAYS.until)
+    wanted = RecordFilter(
+        hosts=times().hosts(), since=DAYS.since, until=DAYS.until, accepts=times().accepts
+    )
     claim = units.take if claims is not None else None
     feeder = FileFeeder(remote, list(units.units), wanted, workers=1, claim=claim)
 
@@ -116,3 +123,11 @@ def test_a_file_whose_mark_cannot_be_read_is_given_up_and_its_claim_given_back(
     assert stats.get_value("history/files_scanned") == 1
     assert client.keys("wa:history:*") == []  # no claim held for the TTL
     assert Progress(LocalStore(tmp_path), times()).is_done(FILES[1], DAYS)
+
+
+def test_every_record_the_rules_deny_is_counted(tmp_path: Path, tree: CCNewsTree) -> None:
+    units, stats = new_units(LocalStore(tmp_path), None)
+    events = scan_all(tree, units, None)
+    assert [event.error for event in events if isinstance(event, FileEnded)] == [None, None]
+    assert stats.get_value("discovery/filtered") == 6  # three a file
+    assert stats.get_value("history/files_scanned") == 2

@@ -83,7 +83,7 @@ class FileUnits:
         if counts.nameless:
             self.counters.history(HISTORY_NAMELESS, counts.nameless)
         if counts.filtered:
-            self.counters.discovered("filtered")
+            self.counters.discovered("filtered", counts.filtered)
         unit.counts = {
             "bytes": event.bytes_read,
             "records": counts.records,
