@@ -35,11 +35,13 @@ class Found:
 
 @dataclass(frozen=True, slots=True)
 class FileEnded:
-    """A file read to its end (``error`` None), or given up (unreadable, connection broken).
+    """A file read to its end (``error`` None), or given up (``error`` says why).
 
+    A file given up is unfinished, and the next run scans it again: its connection broke,
+    or closed before the Content-Length it declared (CountingStream tells that from the
+    end of the file); whether it was done could not be read; the run is stopping.
     ``corrupt``: the file itself is broken past some record; reading it again would not
-    help, so it is finished like a whole one (and the error counted). A broken connection
-    leaves the file unfinished: the next run scans it again.
+    help, so it is finished like a whole one (and the error counted).
     """
 
     file: str
