@@ -7,6 +7,8 @@ loopback CC-NEWS, a real redis-server, a real archive folder.
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -84,6 +86,7 @@ def scan_all(tree: CCNewsTree, units: FileUnits, claims: FileClaims | None) -> l
 
     async def run() -> list[Event]:
         events: list[Event] = []
+        units.start()
         feeder.start()
         while not feeder.finished:
             event = await asyncio.to_thread(feeder.next_event, 0.1)
@@ -131,3 +134,38 @@ def test_every_record_the_rules_deny_is_counted(tmp_path: Path, tree: CCNewsTree
     assert [event.error for event in events if isinstance(event, FileEnded)] == [None, None]
     assert stats.get_value("discovery/filtered") == 6  # three a file
     assert stats.get_value("history/files_scanned") == 2
+
+
+def test_a_claim_is_renewed_while_its_long_scan_runs(
+    tmp_path: Path,
+    tree: CCNewsTree,
+    redis_url: str,  # noqa: F811
+) -> None:
+    client = redis.Redis.from_url(redis_url)
+    ttl = 0.6
+    claims = FileClaims(client, "wa", "times", "w1", ttl=ttl)
+    other = FileClaims(client, "wa", "times", "w2", ttl=ttl)
+    pieces = len(tree.files[FILES[0]]) // 256 + 1
+    tree.slow[FILES[0]] = 4 * ttl / pieces  # the scan lasts four TTLs
+    units, stats = new_units(LocalStore(tmp_path), claims)
+    taken: list[bool] = []
+
+    def another_worker() -> None:
+        # Once this worker holds the file, another tries it for three TTLs of its scan.
+        while not client.exists(claims.prefix + FILES[0]):
+            time.sleep(0.01)
+        deadline = time.monotonic() + 3 * ttl
+        while time.monotonic() < deadline:
+            taken.append(other.claim(FILES[0]))
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=another_worker)
+    thread.start()
+    try:
+        scan_all(tree, units, claims)
+    finally:
+        thread.join()
+    assert len(taken) > 10
+    assert not any(taken)  # never free while this worker was at it
+    assert stats.get_value("history/files_scanned") == 2
+    assert client.keys("wa:history:*") == []  # given back at the end, not renewed after

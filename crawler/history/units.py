@@ -18,6 +18,7 @@ from crawler.history.capture import UNIT_META
 from crawler.history.claims import FileClaims
 from crawler.history.feeder import FileEnded
 from crawler.history.progress import Days, Progress
+from crawler.runner import LeaseKeeper
 from pipelines.outcomes import (
     HISTORY_BYTES,
     HISTORY_FILES_FAILED,
@@ -62,6 +63,15 @@ class FileUnits:
         self.claims = claims
         self.units = {file: Unit() for file in files}
         self.marks: set[asyncio.Future[None]] = set()
+        # Renews the claims held until the last mark is written (a scan can outlast the TTL).
+        self.keeper = LeaseKeeper(claims) if claims is not None else None
+        self.renewing = False
+
+    def start(self) -> None:
+        """Start renewing the claims this worker will hold (distributed mode)."""
+        if self.keeper is not None and not self.renewing:
+            self.keeper.__enter__()
+            self.renewing = True
 
     def take(self, file: str) -> bool:
         """Distributed mode: claim a file, unless another worker holds or finished it."""
@@ -145,10 +155,13 @@ class FileUnits:
                 self.claims.release(file)
 
     async def close(self) -> None:
-        """Wait for the file marks being written."""
+        """Wait for the file marks being written; then stop renewing the claims."""
         if self.marks:
             results = await asyncio.gather(*self.marks, return_exceptions=True)
             for result in results:
                 if isinstance(result, Exception):
                     self.counters.error("history_progress")
                     logger.error("could not record a finished CC-NEWS file: %s", result)
+        if self.keeper is not None and self.renewing:
+            self.renewing = False
+            await asyncio.to_thread(self.keeper.__exit__, None, None, None)

@@ -180,6 +180,7 @@ class HistorySpider(WireSpider):
         )
         claim = units.take if units.claims is not None else None
         self.feeder = FileFeeder(remote, files, wanted, threads or default_workers(), claim=claim)
+        units.start()
         self.feeder.start()
         try:
             while not self.feeder.finished:
