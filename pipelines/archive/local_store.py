@@ -11,7 +11,13 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipelines.archive.stores import KeyNotFound, StoreError, StoreUnavailable, validate_key
+from pipelines.archive.stores import (
+    InvalidKey,
+    KeyNotFound,
+    StoreError,
+    StoreUnavailable,
+    validate_key,
+)
 
 # Temp files start with this and end with TEMP_SUFFIX so keys() can tell them from objects.
 TEMP_PREFIX = "."
@@ -97,10 +103,19 @@ class LocalStore:
             self.local_path(key).unlink()
 
     def keys(self, prefix: str = "") -> Iterator[str]:
-        """Yield every key that starts with prefix, skipping temp files."""
-        if not self.root.is_dir():
+        """Yield every key that starts with prefix, skipping temp files.
+
+        Only the folder the prefix names is walked, not the whole archive: listing a
+        source's backfill marks must not read the names of millions of articles.
+        """
+        folder = prefix.rpartition("/")[0]
+        try:
+            top = self.local_path(folder) if folder else self.root
+        except InvalidKey:
+            return  # no key starts with an unsafe path
+        if not top.is_dir():
             return
-        for dirpath, dirnames, filenames in os.walk(self.root):
+        for dirpath, dirnames, filenames in os.walk(top):
             dirnames.sort()
             rel = Path(dirpath).relative_to(self.root).as_posix()
             for name in sorted(filenames):
