@@ -31,7 +31,7 @@ from pipelines.archive.stores import Store, StoreUnavailable
 from pipelines.outcomes import Counters
 from tests.helpers.fixtures_redis import redis_server, redis_url  # noqa: F401
 from tests.helpers.history_archives import CCNewsTree, Rec, warc_file
-from tests.helpers.state_support import CountingStore
+from tests.helpers.state_support import Call, CountingStore
 
 MONTH = "crawl-data/CC-NEWS/2026/10"
 DAYS = Days(date(2026, 10, 1), date(2026, 10, 2))
@@ -62,17 +62,22 @@ def times() -> Source:
     return config.sources[0]
 
 
-class FailingMarks(CountingStore):
-    """An archive whose reads of the given keys fail, as an unreachable S3 would."""
+class Probe(CountingStore):
+    """An archive that records every request, a read of a missing key too, and whose reads
+    of the ``failing`` keys fail, as an unreachable S3 would."""
 
-    def __init__(self, inner: Store, failing: set[str]) -> None:
+    def __init__(self, inner: Store, failing: frozenset[str] = frozenset()) -> None:
         super().__init__(inner)
         self.failing = failing
 
     def get(self, key: str) -> bytes:
+        self.calls.append(Call("get", key))
         if key in self.failing:
             raise StoreUnavailable(f"{key}: the archive does not answer")
-        return super().get(key)
+        return self.inner.get(key)
+
+    def requests(self) -> list[str]:
+        return sorted(f"{call.op} {call.key.rsplit('/', 1)[-1]}" for call in self.reset())
 
 
 def scan_all(tree: CCNewsTree, units: FileUnits, claims: FileClaims | None) -> list[Event]:
@@ -101,10 +106,20 @@ def scan_all(tree: CCNewsTree, units: FileUnits, claims: FileClaims | None) -> l
     return asyncio.run(run())
 
 
-def new_units(store: Store, claims: FileClaims | None) -> tuple[FileUnits, MemoryStatsCollector]:
+def new_units(
+    store: Store, claims: FileClaims | None, earlier: dict[str, Days] | None = None
+) -> tuple[FileUnits, MemoryStatsCollector]:
     stats = MemoryStatsCollector(get_crawler())
     progress = Progress(store, times())
-    units = FileUnits(FILES, Counters(stats), progress, DAYS, may_write=lambda: None, claims=claims)
+    units = FileUnits(
+        FILES,
+        Counters(stats),
+        progress,
+        DAYS,
+        may_write=lambda: None,
+        claims=claims,
+        earlier=earlier or {},
+    )
     return units, stats
 
 
@@ -115,7 +130,7 @@ def test_a_file_whose_mark_cannot_be_read_is_given_up_and_its_claim_given_back(
 ) -> None:
     client = redis.Redis.from_url(redis_url)
     claims = FileClaims(client, "wa", "times", "w1", ttl=60)
-    store = FailingMarks(LocalStore(tmp_path), {progress_key(times(), FILES[0])})
+    store = Probe(LocalStore(tmp_path), frozenset({progress_key(times(), FILES[0])}))
     units, stats = new_units(store, claims)
     events = scan_all(tree, units, claims)
     ended = {event.file: event.error for event in events if isinstance(event, FileEnded)}
@@ -125,7 +140,7 @@ def test_a_file_whose_mark_cannot_be_read_is_given_up_and_its_claim_given_back(
     assert stats.get_value("history/files_failed") == 1
     assert stats.get_value("history/files_scanned") == 1
     assert client.keys("wa:history:*") == []  # no claim held for the TTL
-    assert Progress(LocalStore(tmp_path), times()).is_done(FILES[1], DAYS)
+    assert Progress(LocalStore(tmp_path), times()).done_days(FILES[1]) == DAYS
 
 
 def test_every_record_the_rules_deny_is_counted(tmp_path: Path, tree: CCNewsTree) -> None:
@@ -169,3 +184,38 @@ def test_a_claim_is_renewed_while_its_long_scan_runs(
     assert not any(taken)  # never free while this worker was at it
     assert stats.get_value("history/files_scanned") == 2
     assert client.keys("wa:history:*") == []  # given back at the end, not renewed after
+
+
+@pytest.mark.parametrize("distributed", [False, True])
+def test_a_mark_is_listed_once_and_read_once_at_most(
+    tmp_path: Path,
+    tree: CCNewsTree,
+    redis_url: str,  # noqa: F811
+    distributed: bool,
+) -> None:
+    store = Probe(LocalStore(tmp_path))
+    progress = Progress(store, times())
+    # An earlier run finished the first file for the 1st only: it is scanned again, for the
+    # 2nd; the second file has no mark.
+    progress.mark_done(FILES[0], Days(DAYS.since, DAYS.since), {}, earlier=None)
+    store.reset()
+    todo, earlier = progress.plan(FILES, DAYS)
+    assert todo == FILES
+    assert earlier == {FILES[0]: Days(DAYS.since, DAYS.since)}
+    claims = FileClaims(redis.Redis.from_url(redis_url), "wa", "times", "w1", 60)
+    units, stats = new_units(store, claims if distributed else None, earlier)
+    scan_all(tree, units, claims if distributed else None)
+    assert stats.get_value("history/files_scanned") == 2
+    first, second = (f"{path.rsplit('/', 1)[1]}.json" for path in FILES)
+    expected = [
+        "list CC-NEWS-202610",  # the marks of the files' month, once
+        f"get {first}",  # the one mark there is, once
+        f"put {first}",
+        f"put {second}",
+    ]
+    if distributed:
+        # Once claimed, each file's mark again: another worker may have finished it since.
+        expected += [f"get {first}", f"get {second}"]
+    assert store.requests() == sorted(expected)
+    # The earlier mark's days are kept, joined with this run's.
+    assert Progress(LocalStore(tmp_path), times()).done_days(FILES[0]) == DAYS

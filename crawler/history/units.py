@@ -17,7 +17,7 @@ from typing import Any
 from crawler.history.capture import UNIT_META
 from crawler.history.claims import FileClaims
 from crawler.history.feeder import FileEnded
-from crawler.history.progress import Days, Progress
+from crawler.history.progress import Days, Progress, is_finished
 from crawler.runner import LeaseKeeper
 from pipelines.outcomes import (
     HISTORY_BYTES,
@@ -55,12 +55,15 @@ class FileUnits:
         *,
         may_write: Callable[[], str | None],
         claims: FileClaims | None = None,
+        earlier: dict[str, Days] | None = None,
     ) -> None:
         self.counters = counters
         self.progress = progress
         self.days = days
         self.may_write = may_write  # why the run may no longer write the archive, or None
         self.claims = claims
+        # The days of each file's mark as last read (none: no mark), joined into the new one.
+        self.earlier = dict(earlier or {})
         self.units = {file: Unit() for file in files}
         self.marks: set[asyncio.Future[None]] = set()
         # Renews the claims held until the last mark is written (a scan can outlast the TTL).
@@ -78,9 +81,15 @@ class FileUnits:
         assert self.claims is not None
         if not self.claims.claim(file):
             return False
-        if self.progress.is_done(file, self.days):
-            self.claims.release(file)  # finished by another worker since this run listed it
+        # Read again under the claim: another worker may have finished it since the listing.
+        done = self.progress.done_days(file)
+        if is_finished(done, file, self.days):
+            self.claims.release(file)
             return False
+        if done is None:
+            self.earlier.pop(file, None)
+        else:
+            self.earlier[file] = done
         return True
 
     def ended(self, event: FileEnded) -> None:
@@ -149,7 +158,7 @@ class FileUnits:
         """
         try:
             if done:
-                self.progress.mark_done(file, self.days, counts)
+                self.progress.mark_done(file, self.days, counts, earlier=self.earlier.get(file))
         finally:
             if self.claims is not None:
                 self.claims.release(file)

@@ -131,13 +131,14 @@ class HistorySpider(WireSpider):
             str(settings.get("WIREARCHIVE_CCNEWS_URL")), policy, str(settings.get("USER_AGENT"))
         )
 
-    def _plan(self, remote: Remote) -> tuple[list[str], list[str]]:
-        """Return the files of the range, and those this source has not finished (a thread)."""
+    def _plan(self, remote: Remote) -> tuple[list[str], list[str], dict[str, Days]]:
+        """Return the files of the range, those this source has not finished, and the marks
+        of these (a thread)."""
         since, until = self.range.since, self.range.until
         assert since is not None and until is not None
         files = range_files(remote, since, until)
-        progress = Progress(self.state.store, self.source)
-        return files, [path for path in files if not progress.is_done(path, self.days)]
+        unfinished, earlier = Progress(self.state.store, self.source).plan(files, self.days)
+        return files, unfinished, earlier
 
     def _claims(self) -> FileClaims | None:
         """Distributed mode: the files' claims in Redis (None on one machine)."""
@@ -151,7 +152,7 @@ class HistorySpider(WireSpider):
     async def _ccnews(self) -> AsyncIterator[scrapy.Request]:
         try:
             remote = self._remote()
-            listed, files = await asyncio.to_thread(self._plan, remote)
+            listed, files, earlier = await asyncio.to_thread(self._plan, remote)
         except RemoteError as err:
             self.counters.error(HISTORY_LISTING_FAILED)
             logger.error("cannot list CC-NEWS: %s", err)
@@ -177,6 +178,7 @@ class HistorySpider(WireSpider):
             self.days,
             may_write=self.state.may_write,
             claims=self._claims(),
+            earlier=earlier,
         )
         claim = units.take if units.claims is not None else None
         self.feeder = FileFeeder(remote, files, wanted, threads or default_workers(), claim=claim)
