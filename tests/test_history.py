@@ -25,6 +25,8 @@ from crawler.cli import build_parser
 from crawler.commands import backfill as backfill_command
 from crawler.demo.loopback import LoopbackServer, Resource
 from crawler.exits import EXIT_USAGE, RunError
+from crawler.history.progress import progress_key
+from crawler.sources import load_config
 from pipelines.archive.warc import read_warc
 from tests.helpers.fixtures_redis import redis_server, redis_url  # noqa: F401
 from tests.helpers.fixtures_s3 import ACCESS_KEY, SECRET_KEY, s3_client, start_s3_server
@@ -252,6 +254,15 @@ def test_ccnews_archives_exactly_the_sources_pages_of_the_range(
     assert set(articles(archive)) == set(info["wanted"])
 
 
+def usual_days(archive: Path) -> None:
+    """Archive four articles of the source a day through September and on 2026-10-02."""
+    for day in [*(f"2026-09-{d:02d}" for d in range(1, 31)), "2026-10-02"]:
+        for n in range(4):
+            key = archive / "articles" / "times" / day.replace("-", "/") / f"x{day}{n}.json"
+            key.parent.mkdir(parents=True, exist_ok=True)
+            key.write_text(json.dumps({"url": f"https://earlier.example/{day}/{n}"}))
+
+
 def test_gaps_fills_only_the_days_the_source_yielded_far_less(
     tmp_path: Path, publisher: LoopbackServer, ccnews: tuple[CCNewsTree, dict]
 ) -> None:
@@ -259,12 +270,7 @@ def test_gaps_fills_only_the_days_the_source_yielded_far_less(
     config_for(tmp_path, publisher)
     # Four articles a day through September and on 2026-10-02, none on 2026-10-01: that day
     # is a gap (a Thursday, against four Thursdays of four); the 2nd is not.
-    archive = tmp_path / "archive"
-    for day in [*(f"2026-09-{d:02d}" for d in range(1, 31)), "2026-10-02"]:
-        for n in range(4):
-            key = archive / "articles" / "times" / day.replace("-", "/") / f"x{day}{n}.json"
-            key.parent.mkdir(parents=True, exist_ok=True)
-            key.write_text(json.dumps({"url": f"https://earlier.example/{day}/{n}"}))
+    usual_days(tmp_path / "archive")
     result, summary, archive = backfill(tmp_path, "ccnews", tree.server.base_url + "/", "--gaps")
     assert result.status == 0, result.stderr
     assert "times 2026-10-01..2026-10-01 from ccnews (1 of 1 spans)" in result.stderr
@@ -298,12 +304,7 @@ def test_gaps_fills_each_span_of_gap_days(
     config_for(tmp_path, publisher)
     # Articles on every day but the 1st and the 3rd: two gaps, a day apart, so two spans,
     # each a crawl of its own (a Twisted reactor runs once a process).
-    archive = tmp_path / "archive"
-    for day in [*(f"2026-09-{d:02d}" for d in range(1, 31)), "2026-10-02"]:
-        for n in range(4):
-            key = archive / "articles" / "times" / day.replace("-", "/") / f"x{day}{n}.json"
-            key.parent.mkdir(parents=True, exist_ok=True)
-            key.write_text(json.dumps({"url": f"https://earlier.example/{day}/{n}"}))
+    usual_days(tmp_path / "archive")
     # CC-NEWS unreachable: the first span fails, the second is not tried, both are named.
     failed, _summary, _archive = backfill(
         tmp_path, "ccnews", "http://127.0.0.1:1/", "--gaps", "--until", "2026-10-03"
@@ -395,13 +396,11 @@ def test_a_ccnews_backfill_that_cannot_read_its_marks_fails(
     tmp_path: Path, publisher: LoopbackServer, ccnews: tuple[CCNewsTree, dict]
 ) -> None:
     tree, _info = ccnews
-    config_for(tmp_path, publisher)
-    first, _summary, archive = backfill(tmp_path, "ccnews", tree.server.base_url + "/")
-    assert first.status == 0, first.stderr
+    source = load_config(str(config_for(tmp_path, publisher))).source("times")
     # A mark the archive cannot read (a link to itself: "too many levels of symbolic links"):
     # the spider's start() fails, and Scrapy tells spider_error with no response.
-    mark = next((archive / "_state" / "backfill" / "times" / "ccnews").rglob("*.json"))
-    mark.unlink()
+    mark = tmp_path / "archive" / progress_key(source, next(iter(tree.files)))
+    mark.parent.mkdir(parents=True)
     mark.symlink_to(mark.name)
     result, summary, _archive = backfill(tmp_path, "ccnews", tree.server.base_url + "/")
     assert result.status == 1, result.stderr

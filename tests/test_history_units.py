@@ -56,6 +56,14 @@ def tree() -> Iterator[CCNewsTree]:
         yield tree
 
 
+@pytest.fixture
+def client(redis_url: str) -> Iterator[redis.Redis]:  # noqa: F811
+    """A client of a flushed database of the real redis-server."""
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
 def times() -> Source:
     source = {"name": "times", "domains": ["times.example"], "deny": ["/private/"]}
     config = parse_config({"sources": [source]}, "sources.yaml")
@@ -124,11 +132,8 @@ def new_units(
 
 
 def test_a_file_whose_mark_cannot_be_read_is_given_up_and_its_claim_given_back(
-    tmp_path: Path,
-    tree: CCNewsTree,
-    redis_url: str,  # noqa: F811
+    tmp_path: Path, tree: CCNewsTree, client: redis.Redis
 ) -> None:
-    client = redis.Redis.from_url(redis_url)
     claims = FileClaims(client, "wa", "times", "w1", ttl=60)
     store = Probe(LocalStore(tmp_path), frozenset({progress_key(times(), FILES[0])}))
     units, stats = new_units(store, claims)
@@ -152,11 +157,8 @@ def test_every_record_the_rules_deny_is_counted(tmp_path: Path, tree: CCNewsTree
 
 
 def test_a_claim_is_renewed_while_its_long_scan_runs(
-    tmp_path: Path,
-    tree: CCNewsTree,
-    redis_url: str,  # noqa: F811
+    tmp_path: Path, tree: CCNewsTree, client: redis.Redis
 ) -> None:
-    client = redis.Redis.from_url(redis_url)
     ttl = 0.6
     claims = FileClaims(client, "wa", "times", "w1", ttl=ttl)
     other = FileClaims(client, "wa", "times", "w2", ttl=ttl)
@@ -188,10 +190,7 @@ def test_a_claim_is_renewed_while_its_long_scan_runs(
 
 @pytest.mark.parametrize("distributed", [False, True])
 def test_a_mark_is_listed_once_and_read_once_at_most(
-    tmp_path: Path,
-    tree: CCNewsTree,
-    redis_url: str,  # noqa: F811
-    distributed: bool,
+    tmp_path: Path, tree: CCNewsTree, client: redis.Redis, distributed: bool
 ) -> None:
     store = Probe(LocalStore(tmp_path))
     progress = Progress(store, times())
@@ -202,7 +201,7 @@ def test_a_mark_is_listed_once_and_read_once_at_most(
     todo, earlier = progress.plan(FILES, DAYS)
     assert todo == FILES
     assert earlier == {FILES[0]: Days(DAYS.since, DAYS.since)}
-    claims = FileClaims(redis.Redis.from_url(redis_url), "wa", "times", "w1", 60)
+    claims = FileClaims(client, "wa", "times", "w1", 60)
     units, stats = new_units(store, claims if distributed else None, earlier)
     scan_all(tree, units, claims if distributed else None)
     assert stats.get_value("history/files_scanned") == 2
