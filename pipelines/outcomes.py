@@ -216,9 +216,9 @@ class Counters:
         self._inc(REDIRECTED_TO_FETCHED)
 
     # Discovery.
-    def discovered(self, kind: str) -> None:
+    def discovered(self, kind: str, count: int = 1) -> None:
         """Count a discovery event: ``feeds``, ``sitemaps``, ``listings``, ``filtered``..."""
-        self._inc(DISCOVERY + kind)
+        self._inc(DISCOVERY + kind, count)
 
     def not_modified(self, source: str | None) -> None:
         """Count a discovery document that answered 304 Not Modified."""

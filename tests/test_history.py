@@ -25,6 +25,8 @@ from crawler.cli import build_parser
 from crawler.commands import backfill as backfill_command
 from crawler.demo.loopback import LoopbackServer, Resource
 from crawler.exits import EXIT_USAGE, RunError
+from crawler.history.progress import progress_key
+from crawler.sources import load_config
 from pipelines.archive.warc import read_warc
 from tests.helpers.fixtures_redis import redis_server, redis_url  # noqa: F401
 from tests.helpers.fixtures_s3 import ACCESS_KEY, SECRET_KEY, s3_client, start_s3_server
@@ -252,6 +254,15 @@ def test_ccnews_archives_exactly_the_sources_pages_of_the_range(
     assert set(articles(archive)) == set(info["wanted"])
 
 
+def usual_days(archive: Path) -> None:
+    """Archive four articles of the source a day through September and on 2026-10-02."""
+    for day in [*(f"2026-09-{d:02d}" for d in range(1, 31)), "2026-10-02"]:
+        for n in range(4):
+            key = archive / "articles" / "times" / day.replace("-", "/") / f"x{day}{n}.json"
+            key.parent.mkdir(parents=True, exist_ok=True)
+            key.write_text(json.dumps({"url": f"https://earlier.example/{day}/{n}"}))
+
+
 def test_gaps_fills_only_the_days_the_source_yielded_far_less(
     tmp_path: Path, publisher: LoopbackServer, ccnews: tuple[CCNewsTree, dict]
 ) -> None:
@@ -259,12 +270,7 @@ def test_gaps_fills_only_the_days_the_source_yielded_far_less(
     config_for(tmp_path, publisher)
     # Four articles a day through September and on 2026-10-02, none on 2026-10-01: that day
     # is a gap (a Thursday, against four Thursdays of four); the 2nd is not.
-    archive = tmp_path / "archive"
-    for day in [*(f"2026-09-{d:02d}" for d in range(1, 31)), "2026-10-02"]:
-        for n in range(4):
-            key = archive / "articles" / "times" / day.replace("-", "/") / f"x{day}{n}.json"
-            key.parent.mkdir(parents=True, exist_ok=True)
-            key.write_text(json.dumps({"url": f"https://earlier.example/{day}/{n}"}))
+    usual_days(tmp_path / "archive")
     result, summary, archive = backfill(tmp_path, "ccnews", tree.server.base_url + "/", "--gaps")
     assert result.status == 0, result.stderr
     assert "times 2026-10-01..2026-10-01 from ccnews (1 of 1 spans)" in result.stderr
@@ -284,6 +290,43 @@ def test_gaps_fills_only_the_days_the_source_yielded_far_less(
     again, _summary, _archive = backfill(tmp_path, "ccnews", tree.server.base_url + "/", "--gaps")
     assert again.status == 0, again.stderr
     assert {url for url in articles(archive) if "earlier.example" not in url} == filled
+
+
+def test_gaps_fills_each_span_of_gap_days(
+    tmp_path: Path, publisher: LoopbackServer, ccnews: tuple[CCNewsTree, dict], pages: list[bytes]
+) -> None:
+    tree, _info = ccnews
+    site = publisher.site  # type: ignore[attr-defined]
+    # A page captured on the 3rd, in a file of its own: the second span has one to archive.
+    data, _offsets = warc_file([Rec(f"{site}/news/third.html", "2026-10-03T09:01:00Z", pages[13])])
+    tree.add_file(f"{MONTH}/CC-NEWS-20261003090000-00006.warc.gz", data)
+    tree.publish()
+    config_for(tmp_path, publisher)
+    # Articles on every day but the 1st and the 3rd: two gaps, a day apart, so two spans,
+    # each a crawl of its own (a Twisted reactor runs once a process).
+    usual_days(tmp_path / "archive")
+    # CC-NEWS unreachable: the first span fails, the second is not tried, both are named.
+    failed, _summary, _archive = backfill(
+        tmp_path, "ccnews", "http://127.0.0.1:1/", "--gaps", "--until", "2026-10-03"
+    )
+    assert failed.status == 1, failed.stderr
+    assert "(2 of 2 spans)" not in failed.stderr
+    assert "not filled yet: 2026-10-01..2026-10-01, 2026-10-03..2026-10-03" in failed.stderr
+    result, summary, archive = backfill(
+        tmp_path, "ccnews", tree.server.base_url + "/", "--gaps", "--until", "2026-10-03"
+    )
+    assert result.status == 0, result.stderr
+    assert "times 2026-10-01..2026-10-01 from ccnews (1 of 2 spans)" in result.stderr
+    assert "times 2026-10-03..2026-10-03 from ccnews (2 of 2 spans)" in result.stderr
+    filled = {url for url in articles(archive) if "earlier.example" not in url}
+    assert filled == {
+        f"{site}/news/midnight.html",
+        f"{site}/news/a.html",
+        f"http://www.localhost:{site.rsplit(':', 1)[1]}/news/www.html",
+        f"{site}/news/third.html",
+    }
+    # --summary holds the last span's run.
+    assert summary["range"]["since"] == summary["range"]["until"] == "2026-10-03"
 
 
 def test_an_interrupted_ccnews_backfill_resumes_at_the_unfinished_file(
@@ -326,6 +369,45 @@ def test_an_interrupted_ccnews_backfill_resumes_at_the_unfinished_file(
     reread = [path for path in tree.files if tree.log.count(path) > before[path]]
     assert reread == [stalled]
     assert set(articles(archive)) == set(info["wanted"])
+
+
+def test_a_ccnews_file_cut_off_by_a_clean_close_is_not_finished(
+    tmp_path: Path, publisher: LoopbackServer, ccnews: tuple[CCNewsTree, dict]
+) -> None:
+    tree, info = ccnews
+    config_for(tmp_path, publisher)
+    site = publisher.site  # type: ignore[attr-defined]
+    # The server declares the whole file and hangs up between two records: the bytes sent
+    # end where a gzip member does, so nothing but the missing length tells it from a whole one.
+    cut, offset = info["offsets"][f"{site}/news/gone.html"]
+    tree.cut[cut] = offset
+    result, summary, archive = backfill(tmp_path, "ccnews", tree.server.base_url + "/")
+    assert result.status == 1, result.stderr
+    assert summary["status"] == "failed"
+    assert summary["history"]["files_failed"] == 1
+    assert summary["history"]["files_scanned"] == 3
+    marks = archive / "_state" / "backfill" / "times" / "ccnews"
+    done = {path.name.removesuffix(".json") for path in marks.rglob("*.json")}
+    assert len(done) == 3
+    assert cut.rsplit("/", 1)[1] not in done  # the next run reads it again
+
+
+def test_a_ccnews_backfill_that_cannot_read_its_marks_fails(
+    tmp_path: Path, publisher: LoopbackServer, ccnews: tuple[CCNewsTree, dict]
+) -> None:
+    tree, _info = ccnews
+    source = load_config(str(config_for(tmp_path, publisher))).source("times")
+    # A mark the archive cannot read (a link to itself: "too many levels of symbolic links"):
+    # the spider's start() fails, and Scrapy tells spider_error with no response.
+    mark = tmp_path / "archive" / progress_key(source, next(iter(tree.files)))
+    mark.parent.mkdir(parents=True)
+    mark.symlink_to(mark.name)
+    result, summary, _archive = backfill(tmp_path, "ccnews", tree.server.base_url + "/")
+    assert result.status == 1, result.stderr
+    assert summary["status"] == "failed"
+    assert summary["close_reason"] == "start_error"
+    assert "Too many levels of symbolic links" in result.stderr
+    assert "Error caught on signal handler" not in result.stderr
 
 
 def test_a_page_archived_live_is_a_duplicate_when_ccnews_has_it(
@@ -426,6 +508,33 @@ def test_wayback_archives_the_sources_captures_politely(
     assert again.status == 0, again.stderr
     assert summary["articles_archived"] == 0
     assert len([path for path, _ in server.log.hits if path.startswith("/web/")]) == 4
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        Resource(b"unavailable", "text/plain", status=500),  # still so after the retry
+        Resource(b'[["timestamp", "original"], ["20261001101500"]]', "application/json"),
+    ],
+)
+def test_a_wayback_listing_that_fails_fails_the_run(
+    tmp_path: Path, publisher: LoopbackServer, answer: Resource
+) -> None:
+    config_for(tmp_path, publisher)
+    server = WaybackServer()
+    server.publish()
+    server.server.routes["/cdx/search/cdx"] = answer
+    with server.server.running():
+        result, summary, _archive = backfill(
+            tmp_path,
+            "wayback",
+            server.server.base_url + "/",
+            *("-s", "DOWNLOAD_DELAY=0", "-s", "RETRY_TIMES=1"),
+        )
+    assert result.status == 1, result.stderr
+    assert summary["status"] == "failed"
+    assert summary["error_details"] == {"history_listing": 1}
+    assert publisher.requests == []
 
 
 @pytest.mark.parametrize(

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date
 from typing import Any
 
 import pytest
 
+from crawler.cli import build_parser
+from crawler.commands.backfill import run_child, span_command
 from crawler.demo.loopback import LoopbackServer, Resource
 from crawler.downloadermiddlewares.address_guard import Policy
 from crawler.history.capture import parse_http_block
@@ -142,6 +145,24 @@ def test_cdx_rows_and_resume_key_are_read() -> None:
         parse_cdx(b'{"a": 1}')
 
 
+CDX_FIELDS = '["timestamp", "original", "mimetype", "statuscode"]'
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"a": 1}', "list of rows"),
+        (b"[[1, 2", "Expecting"),  # cut short
+        (b'[["timestamp"], ["20261001101500"]]', "without timestamp and original"),
+        (f'[{CDX_FIELDS}, ["20261001101500", "https://a.org/1"]]'.encode(), "2 fields of 4"),
+        (f'[{CDX_FIELDS}, ["20261001101500"], [], ["key"]]'.encode(), "1 fields of 4"),
+    ],
+)
+def test_a_bad_cdx_answer_is_a_value_error(body: bytes, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_cdx(body)
+
+
 def test_capture_urls_keep_the_page_url_whole() -> None:
     url = capture_url("https://web.archive.org/", "20261001101500", "https://a.org/x?y=1")
     assert url == "https://web.archive.org/web/20261001101500id_/https://a.org/x?y=1"
@@ -233,3 +254,39 @@ def test_the_address_guard_judges_the_ccnews_host() -> None:
         with pytest.raises(NotFound):
             allowed.read("crawl-data/none")
     assert server.requests == ["/crawl-data/x", "/crawl-data/none"]  # the refusal sent nothing
+
+
+FULL_BACKFILL = [
+    "backfill",
+    *("--source", "times", "--from", "ccnews", "--since", "2026-10-01", "--until", "2026-10-09"),
+    *("--config", "conf.yaml", "--archive", "s3://b/p", "--summary", "s.json", "--workers", "3"),
+    *("--max-time", "60.5", "--redis", "redis://h:1/0", "--worker", "w1", "-v", "--gaps"),
+    *("-s", "A=1", "-s", "B=x=y"),
+]
+
+
+def test_a_gap_span_runs_with_every_option_of_the_command() -> None:
+    parser = build_parser(["backfill"])
+    given = parser.parse_args(FULL_BACKFILL)
+    # Every option is set above (but --urls, which --from excludes), so that one added
+    # later and forgotten by span_command shows up here.
+    unset = vars(parser.parse_args(["backfill", "--source", "times"]))
+    same = [dest for dest, value in vars(given).items() if value == unset[dest]]
+    assert same == ["command", "source", "urls", "handler"]
+    argv = span_command(given, date(2026, 10, 3), date(2026, 10, 4))
+    assert argv[:4] == [sys.executable, "-m", "crawler", "backfill"]
+    span = parser.parse_args(argv[3:])
+    expected = {**vars(given), "since": "2026-10-03", "until": "2026-10-04", "gaps": False}
+    assert vars(span) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("pass", 0),
+        ("raise SystemExit(75)", 75),
+        ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", 128 + 9),
+    ],
+)
+def test_a_span_child_gives_its_exit_status(code: str, status: int) -> None:
+    assert run_child([sys.executable, "-c", code]) == status

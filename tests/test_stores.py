@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -76,6 +78,11 @@ def test_keys_lists_exactly_the_keys_under_prefix(store: Store) -> None:
         "runs/r.json",
     ]
     assert list(store.keys("nothing/")) == []
+    # A prefix may end inside a folder's or a file's name.
+    assert sorted(store.keys("articles/a")) == ["articles/ap/1.json", "articles/ap/2.json"]
+    assert list(store.keys("articles/ap/1")) == ["articles/ap/1.json"]
+    assert list(store.keys("runs/r.json/")) == []
+    assert list(store.keys("../")) == []
 
 
 def test_invalid_key_is_refused_by_every_method(store: Store) -> None:
@@ -173,6 +180,25 @@ def test_local_keys_skip_temp_files(tmp_path: Path) -> None:
     store.put("runs/r.json", b"x")
     (tmp_path / "runs" / f"{TEMP_PREFIX}r.json.abc{TEMP_SUFFIX}").write_bytes(b"partial")
     assert list(store.keys()) == ["runs/r.json"]
+
+
+def test_local_keys_walk_only_the_folder_of_the_prefix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = LocalStore(tmp_path)
+    for key in ["articles/ap/2026/1.json", "_state/backfill/ap/m1.json", "runs/r.json"]:
+        store.put(key, b"x")
+    walked: list[str] = []
+    walk = os.walk
+
+    def recording_walk(top: str, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        walked.append(Path(top).relative_to(tmp_path).as_posix())
+        return walk(top, *args, **kwargs)
+
+    monkeypatch.setattr(os, "walk", recording_walk)
+    # Not the whole archive (its articles): listing a source's marks stays as cheap as they are.
+    assert list(store.keys("_state/backfill/ap/m")) == ["_state/backfill/ap/m1.json"]
+    assert walked == ["_state/backfill/ap"]
 
 
 @pytest.mark.parametrize(("overwrite", "target"), [(True, "replace"), (False, "link")])

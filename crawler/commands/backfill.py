@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
+import subprocess
 import sys
 from datetime import UTC, date, datetime
 from typing import Any
@@ -67,7 +69,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def fill_gaps(args: argparse.Namespace, config: Config, since: date, until: date) -> int:
-    """Run the history backfill once for each span of gap days; stop at the first failure."""
+    """Run the history backfill once for each span of gap days; stop at the first failure.
+
+    Each span is a crawl of its own in a child process: a Twisted reactor runs once a
+    process, so a second crawl in this one would fail with ReactorNotRestartable.
+    """
     archive = resolve_archive(args.archive, config.archive)
     try:
         days = gap_days(open_archive(archive), args.source, since, until, now=datetime.now(UTC))
@@ -84,16 +90,57 @@ def fill_gaps(args: argparse.Namespace, config: Config, since: date, until: date
             file=sys.stderr,
             flush=True,
         )
-        status = run_range(args, config, first, last)
+        status = run_child(span_command(args, first, last))
         if status != EXIT_OK:
-            left = ", ".join(f"{a}..{b}" for a, b in spans[number:]) or "none"
+            # The span that failed is part filled at most: a rerun with --gaps finds it again.
+            left = ", ".join(f"{a}..{b}" for a, b in spans[number - 1 :])
             print(
                 f"backfill --gaps: {first}..{last} ended with status {status}; not filled "
-                f"yet: {left}",
+                f"yet: {left} (run the same command again to fill them)",
                 file=sys.stderr,
             )
             return status
     return EXIT_OK
+
+
+def span_command(args: argparse.Namespace, first: date, last: date) -> list[str]:
+    """Return the command line of one span's backfill: these options, that span's days."""
+    argv = [sys.executable, "-m", "crawler", "backfill", "--source", args.source]
+    argv += ["--from", args.history, "--since", first.isoformat(), "--until", last.isoformat()]
+    argv += ["--config", args.config]
+    for flag, value in (
+        ("--archive", args.archive),
+        ("--summary", args.summary),
+        ("--workers", args.workers),
+        ("--max-time", args.max_time),
+        ("--redis", args.redis),
+        ("--worker", args.worker),
+    ):
+        if value is not None:
+            argv += [flag, str(value)]
+    for assignment in args.settings:
+        argv += ["-s", assignment]
+    return [*argv, "-v"] if args.verbose else argv
+
+
+def run_child(argv: list[str]) -> int:
+    """Run one span's backfill and return its exit status (128 + N when killed by signal N).
+
+    Ctrl-C reaches the child from the terminal (same process group) and stops its crawl
+    gracefully, so it is ignored here meanwhile; a SIGTERM sent to this process alone is
+    passed on, so the child stops as cleanly as a single run would.
+    """
+    child = subprocess.Popen(argv)
+    handlers = {
+        signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        signal.SIGTERM: signal.signal(signal.SIGTERM, lambda sig, _frame: child.send_signal(sig)),
+    }
+    try:
+        status = child.wait()
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    return 128 - status if status < 0 else status
 
 
 def run_range(

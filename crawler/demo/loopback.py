@@ -18,7 +18,9 @@ class Resource:
 
     ``stream``, when set, replaces ``body``: a function returning the body's pieces, sent
     with chunked transfer coding and no Content-Length as they come (a generator may
-    sleep between pieces to play a slow or stalled server).
+    sleep between pieces to play a slow or stalled server). ``length``, when set, is the
+    Content-Length declared instead of the body's: a longer one plays a server that hangs
+    up cleanly before the end.
     """
 
     body: bytes
@@ -26,6 +28,7 @@ class Resource:
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=dict)
     stream: Callable[[], Iterable[bytes]] | None = None
+    length: int | None = None
 
 
 # A route is a fixed resource, or a function of the request path and headers.
@@ -74,10 +77,13 @@ class LoopbackServer:
                     self.send_header(name, value)
                 try:
                     if resource.stream is None:
-                        self.send_header("Content-Length", str(len(resource.body)))
+                        length = len(resource.body) if resource.length is None else resource.length
+                        self.send_header("Content-Length", str(length))
                         self.end_headers()
                         if send_body:
                             self.wfile.write(resource.body)
+                        # Short of what was declared: hang up, as a server cut off would.
+                        self.close_connection |= length != len(resource.body)
                         return
                     self.send_header("Transfer-Encoding", "chunked")
                     self.end_headers()

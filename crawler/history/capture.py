@@ -8,8 +8,6 @@ from typing import Any
 
 # Request meta: the Capture a request stands for (answered from it, never downloaded).
 REPLAY_META = "wirearchive_replay"
-# Request meta: the page a history request stands for, when it is not the URL requested.
-PAGE_URL_META = "wirearchive_page_url"
 # Request meta: the unit of resumption (a CC-NEWS file) a request's page belongs to.
 UNIT_META = "wirearchive_history_unit"
 

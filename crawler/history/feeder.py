@@ -35,11 +35,13 @@ class Found:
 
 @dataclass(frozen=True, slots=True)
 class FileEnded:
-    """A file read to its end (``error`` None), or given up (unreadable, connection broken).
+    """A file read to its end (``error`` None), or given up (``error`` says why).
 
+    A file given up is unfinished, and the next run scans it again: its connection broke,
+    or closed before the Content-Length it declared (CountingStream tells that from the
+    end of the file); whether it was done could not be read; the run is stopping.
     ``corrupt``: the file itself is broken past some record; reading it again would not
-    help, so it is finished like a whole one (and the error counted). A broken connection
-    leaves the file unfinished: the next run scans it again.
+    help, so it is finished like a whole one (and the error counted).
     """
 
     file: str
@@ -122,14 +124,17 @@ class FileFeeder:
                 file = self._next_file()
                 if file is None:
                     return
-                if self.claim is not None and not self.claim(file):
-                    self._put(ClaimedElsewhere(file))
-                    continue
                 try:
+                    # Inside the try: a claim that fails past Redis (the archive cannot tell
+                    # whether the file is done) gives up this file, not the thread; its
+                    # FileEnded gives the claim back.
+                    if self.claim is not None and not self.claim(file):
+                        self._put(ClaimedElsewhere(file))
+                        continue
                     ended = self._scan(file)
                 except BaseException as err:
-                    logger.error("CC-NEWS file %s: the scan crashed: %r", file, err)
-                    ended = FileEnded(file, ScanCounts(), 0, f"the scan crashed: {err!r}")
+                    logger.error("CC-NEWS file %s: given up: %r", file, err)
+                    ended = FileEnded(file, ScanCounts(), 0, f"given up: {err!r}")
                 self._put(ended)
         finally:
             with self.lock:

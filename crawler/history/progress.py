@@ -73,6 +73,22 @@ def needed_days(path: str, wanted: Days) -> Days:
     return Days(since, until)
 
 
+def is_finished(done: Days | None, path: str, wanted: Days) -> bool:
+    """Tell whether a mark's days (None: no mark) cover the days of ``wanted`` a file holds."""
+    return done is not None and done.covers(needed_days(path, wanted))
+
+
+def listing_prefix(source: Source, path: str) -> str:
+    """Return the prefix that lists a file's mark with those of its month (or it alone)."""
+    key = progress_key(source, path)
+    stamp = file_stamp(path)
+    name = path.rsplit("/", 1)[-1]
+    at = name.find(stamp.strftime("%Y%m%d%H%M%S")) if stamp is not None else -1
+    if at < 0:
+        return key
+    return f"{key.rsplit('/', 1)[0]}/{name[: at + 6]}"  # ...up to the stamp's YYYYMM
+
+
 def _parse(data: bytes) -> Days | None:
     try:
         mark = json.loads(data)
@@ -93,20 +109,41 @@ class Progress:
 
     def done_days(self, path: str) -> Days | None:
         """Return the days an earlier run finished a file for, or None."""
+        return self._read(progress_key(self.source, path))
+
+    def _read(self, key: str) -> Days | None:
         try:
-            return _parse(self.store.get(progress_key(self.source, path)))
+            return _parse(self.store.get(key))
         except KeyNotFound:
             return None
 
-    def is_done(self, path: str, wanted: Days) -> bool:
-        """Tell whether an earlier run finished the days of ``wanted`` that the file holds."""
-        done = self.done_days(path)
-        return done is not None and done.covers(needed_days(path, wanted))
+    def plan(self, paths: list[str], wanted: Days) -> tuple[list[str], dict[str, Days]]:
+        """Return the files of ``paths`` not finished for ``wanted``, and the marks they have.
 
-    def mark_done(self, path: str, wanted: Days, counts: dict[str, Any]) -> None:
-        """Record that the file is finished for ``wanted`` (joined with an earlier mark)."""
+        One listing of the marks of each month the files are of, then one read of each
+        mark listed: a file without a mark (most of them, in a first run) costs nothing.
+        """
+        keys = {progress_key(self.source, path): path for path in paths}
+        listed: set[str] = set()
+        for prefix in sorted({listing_prefix(self.source, path) for path in paths}):
+            listed.update(key for key in self.store.keys(prefix) if key in keys)
+        marks: dict[str, Days] = {}
+        for key in sorted(listed):
+            days = self._read(key)
+            if days is not None:
+                marks[keys[key]] = days
+        unfinished = [path for path in paths if not is_finished(marks.get(path), path, wanted)]
+        return unfinished, {path: marks[path] for path in unfinished if path in marks}
+
+    def mark_done(
+        self, path: str, wanted: Days, counts: dict[str, Any], *, earlier: Days | None
+    ) -> None:
+        """Record that the file is finished for ``wanted``, joined with its ``earlier`` mark.
+
+        ``earlier``: the mark's days as read before the scan (None: no mark). It is not read
+        again: under the run lock, or the file's claim, no one else writes it meanwhile.
+        """
         days = wanted
-        earlier = self.done_days(path)
         if earlier is not None:
             days = earlier.joins(wanted) or wanted
         mark = {

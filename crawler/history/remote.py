@@ -80,6 +80,15 @@ class CountingStream(io.RawIOBase):
             data = self.raw.read(size)
         except (OSError, http.client.HTTPException) as err:
             raise RemoteError(f"the connection broke after {self.read_bytes} bytes: {err}") from err
+        if not data and size != 0:
+            # http.client answers a clean close before Content-Length with b"" (no
+            # IncompleteRead), which fastwarc takes for the file's end: say it broke.
+            missing = getattr(self.raw, "length", None)
+            if isinstance(missing, int) and missing > 0:
+                raise RemoteError(
+                    f"the connection closed after {self.read_bytes} bytes, {missing} short "
+                    "of the Content-Length"
+                )
         self.read_bytes += len(data)
         return data
 

@@ -17,7 +17,8 @@ from typing import Any
 from crawler.history.capture import UNIT_META
 from crawler.history.claims import FileClaims
 from crawler.history.feeder import FileEnded
-from crawler.history.progress import Days, Progress
+from crawler.history.progress import Days, Progress, is_finished
+from crawler.runner import LeaseKeeper
 from pipelines.outcomes import (
     HISTORY_BYTES,
     HISTORY_FILES_FAILED,
@@ -54,23 +55,41 @@ class FileUnits:
         *,
         may_write: Callable[[], str | None],
         claims: FileClaims | None = None,
+        earlier: dict[str, Days] | None = None,
     ) -> None:
         self.counters = counters
         self.progress = progress
         self.days = days
         self.may_write = may_write  # why the run may no longer write the archive, or None
         self.claims = claims
+        # The days of each file's mark as last read (none: no mark), joined into the new one.
+        self.earlier = dict(earlier or {})
         self.units = {file: Unit() for file in files}
         self.marks: set[asyncio.Future[None]] = set()
+        # Renews the claims held until the last mark is written (a scan can outlast the TTL).
+        self.keeper = LeaseKeeper(claims) if claims is not None else None
+        self.renewing = False
+
+    def start(self) -> None:
+        """Start renewing the claims this worker will hold (distributed mode)."""
+        if self.keeper is not None and not self.renewing:
+            self.keeper.__enter__()
+            self.renewing = True
 
     def take(self, file: str) -> bool:
         """Distributed mode: claim a file, unless another worker holds or finished it."""
         assert self.claims is not None
         if not self.claims.claim(file):
             return False
-        if self.progress.is_done(file, self.days):
-            self.claims.release(file)  # finished by another worker since this run listed it
+        # Read again under the claim: another worker may have finished it since the listing.
+        done = self.progress.done_days(file)
+        if is_finished(done, file, self.days):
+            self.claims.release(file)
             return False
+        if done is None:
+            self.earlier.pop(file, None)
+        else:
+            self.earlier[file] = done
         return True
 
     def ended(self, event: FileEnded) -> None:
@@ -83,7 +102,7 @@ class FileUnits:
         if counts.nameless:
             self.counters.history(HISTORY_NAMELESS, counts.nameless)
         if counts.filtered:
-            self.counters.discovered("filtered")
+            self.counters.discovered("filtered", counts.filtered)
         unit.counts = {
             "bytes": event.bytes_read,
             "records": counts.records,
@@ -139,16 +158,19 @@ class FileUnits:
         """
         try:
             if done:
-                self.progress.mark_done(file, self.days, counts)
+                self.progress.mark_done(file, self.days, counts, earlier=self.earlier.get(file))
         finally:
             if self.claims is not None:
                 self.claims.release(file)
 
     async def close(self) -> None:
-        """Wait for the file marks being written."""
+        """Wait for the file marks being written; then stop renewing the claims."""
         if self.marks:
             results = await asyncio.gather(*self.marks, return_exceptions=True)
             for result in results:
                 if isinstance(result, Exception):
                     self.counters.error("history_progress")
                     logger.error("could not record a finished CC-NEWS file: %s", result)
+        if self.keeper is not None and self.renewing:
+            self.renewing = False
+            await asyncio.to_thread(self.keeper.__exit__, None, None, None)

@@ -79,7 +79,8 @@ def parse_cdx(body: bytes) -> tuple[list[CdxCapture], str | None]:
     """Return the captures of a CDX JSON answer and its resume key (None: the last page).
 
     The answer is a list of rows, the first naming the fields; with ``showResumeKey`` an
-    empty row is followed by the key. Raise ValueError when it is not such a list.
+    empty row is followed by the key. Raise ValueError when it is not such a list, or a
+    row is shorter than the fields it names.
     """
     text = body.strip()
     if not text:
@@ -104,6 +105,8 @@ def parse_cdx(body: bytes) -> tuple[list[CdxCapture], str | None]:
     for row in rows[1:]:
         if not row:
             continue
+        if len(row) < len(fields):
+            raise ValueError(f"a CDX row with {len(row)} fields of {len(fields)}: {row[:4]}")
         # The filters asked for these already; a server that ignored them is checked here.
         if status is not None and row[status] != "200":
             continue

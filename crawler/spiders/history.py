@@ -131,13 +131,14 @@ class HistorySpider(WireSpider):
             str(settings.get("WIREARCHIVE_CCNEWS_URL")), policy, str(settings.get("USER_AGENT"))
         )
 
-    def _plan(self, remote: Remote) -> tuple[list[str], list[str]]:
-        """Return the files of the range, and those this source has not finished (a thread)."""
+    def _plan(self, remote: Remote) -> tuple[list[str], list[str], dict[str, Days]]:
+        """Return the files of the range, those this source has not finished, and the marks
+        of these (a thread)."""
         since, until = self.range.since, self.range.until
         assert since is not None and until is not None
         files = range_files(remote, since, until)
-        progress = Progress(self.state.store, self.source)
-        return files, [path for path in files if not progress.is_done(path, self.days)]
+        unfinished, earlier = Progress(self.state.store, self.source).plan(files, self.days)
+        return files, unfinished, earlier
 
     def _claims(self) -> FileClaims | None:
         """Distributed mode: the files' claims in Redis (None on one machine)."""
@@ -151,7 +152,7 @@ class HistorySpider(WireSpider):
     async def _ccnews(self) -> AsyncIterator[scrapy.Request]:
         try:
             remote = self._remote()
-            listed, files = await asyncio.to_thread(self._plan, remote)
+            listed, files, earlier = await asyncio.to_thread(self._plan, remote)
         except RemoteError as err:
             self.counters.error(HISTORY_LISTING_FAILED)
             logger.error("cannot list CC-NEWS: %s", err)
@@ -177,9 +178,11 @@ class HistorySpider(WireSpider):
             self.days,
             may_write=self.state.may_write,
             claims=self._claims(),
+            earlier=earlier,
         )
         claim = units.take if units.claims is not None else None
         self.feeder = FileFeeder(remote, files, wanted, threads or default_workers(), claim=claim)
+        units.start()
         self.feeder.start()
         try:
             while not self.feeder.finished:
@@ -244,8 +247,10 @@ class HistorySpider(WireSpider):
     def _request_dropped(self, request: scrapy.Request, spider: Any) -> None:
         self._settle(request, done=True)  # the scheduler found it needless, and counted it
 
-    def _spider_error(self, failure: Failure, response: Response, spider: Any) -> None:
-        self._settle(response.request, done=False)
+    def _spider_error(self, failure: Failure, response: Response | None, spider: Any) -> None:
+        # No response when start() raised; a Failure when an errback did (its request, if
+        # Scrapy set one): settle what can be told, never fail in the handler.
+        self._settle(getattr(response, "request", None), done=False)
 
     def on_article_error(self, failure: Failure) -> None:
         """Count the page as a crawl does; settle its file (a passing failure leaves it open)."""
@@ -276,7 +281,7 @@ class HistorySpider(WireSpider):
         return scrapy.Request(
             url,
             callback=self.parse_cdx,
-            errback=self.on_discovery_error,
+            errback=self.on_cdx_error,
             dont_filter=True,
             priority=DISCOVERY_PRIORITY,
             meta={"source": self.source.name, "domain": domain},
@@ -287,7 +292,7 @@ class HistorySpider(WireSpider):
         try:
             captures, resume = wayback.parse_cdx(response.body)
         except ValueError as err:
-            self._discovery_errors("cdx", response, [str(err)])
+            self._listing_failed(response.url, f"not a CDX answer: {err}")
             return
         base = str(self.settings.get("WIREARCHIVE_WAYBACK_URL"))
         for capture in captures:
@@ -318,6 +323,20 @@ class HistorySpider(WireSpider):
             assert since is not None and until is not None
             domain = response.meta["domain"]
             yield self._cdx_request(wayback.cdx_url(base, domain, since, until, resume), domain)
+
+    def on_cdx_error(self, failure: Failure) -> None:
+        """A CDX page that could not be fetched, even after the retries."""
+        error = failure.value
+        assert error is not None
+        self._listing_failed(failure.request.url, failure_reason(error))  # type: ignore[attr-defined]
+
+    def _listing_failed(self, url: str, reason: str) -> None:
+        # The captures that page lists (and those of the pages after it) are never read:
+        # the run did not do its job, so its status is failed, as for CC-NEWS's listing.
+        self.counters.error(HISTORY_LISTING_FAILED)
+        logger.error(
+            "cannot list the Wayback captures (%s): %s; run the backfill again", reason, url
+        )
 
     def _wayback_capture(self, response: Response) -> Capture:
         return wayback.answer_capture(

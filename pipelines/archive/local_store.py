@@ -11,7 +11,12 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipelines.archive.stores import KeyNotFound, StoreError, StoreUnavailable, validate_key
+from pipelines.archive.stores import (
+    KeyNotFound,
+    StoreError,
+    StoreUnavailable,
+    validate_key,
+)
 
 # Temp files start with this and end with TEMP_SUFFIX so keys() can tell them from objects.
 TEMP_PREFIX = "."

@@ -109,6 +109,7 @@ class CCNewsTree:
     server: LoopbackServer = field(default_factory=LoopbackServer)
     files: dict[str, bytes] = field(default_factory=dict)  # path -> gzipped WARC
     slow: dict[str, float] = field(default_factory=dict)  # path -> seconds between pieces
+    cut: dict[str, int] = field(default_factory=dict)  # path -> bytes sent before hanging up
     log: HitLog = field(default_factory=HitLog)
 
     def add_file(self, path: str, data: bytes) -> None:
@@ -133,6 +134,9 @@ class CCNewsTree:
         data = self.files.get(key)
         if data is None:
             return Resource(b"not found", "text/plain", status=404)
+        if key in self.cut:
+            # The whole file's length declared, a part of it sent, then a clean close.
+            return Resource(data[: self.cut[key]], "application/octet-stream", length=len(data))
         delay = self.slow.get(key)
         if delay is None:
             return Resource(data, "application/octet-stream")
