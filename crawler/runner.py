@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 import sys
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import redis
 from scrapy.crawler import AsyncCrawlerProcess, Crawler
@@ -18,12 +17,13 @@ from crawler import __version__
 from crawler.distributed.helper import shared_archive
 from crawler.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE, RunError
 from crawler.extensions.summary import RunSummary, format_summary, new_run_id
+from crawler.lease_keeper import LeaseKeeper
 from crawler.sources import Config, ConfigError
 from crawler.spiders.wire import WireSpider
 from pipelines.archive import tenure
 from pipelines.archive.keys import resolve_archive
 from pipelines.archive.local_store import LocalStore
-from pipelines.archive.lock import DEFAULT_LEASE_SECONDS, LockHeld, LockLost, RunLock
+from pipelines.archive.lock import DEFAULT_LEASE_SECONDS, LockHeld, RunLock
 from pipelines.archive.spool import Spool, flush_spool
 from pipelines.archive.stores import Store, StoreError, open_store
 from pipelines.dedup.originals import default_worker
@@ -226,48 +226,3 @@ def _crawl(settings: Settings, **spider_arguments: Any) -> Crawler:
     process.crawl(crawler, **spider_arguments)
     process.start()
     return crawler
-
-
-class Lease(Protocol):
-    """A run lock or the source leases: renewed every ``renew_interval`` seconds."""
-
-    @property
-    def renew_interval(self) -> float:
-        """Seconds between renewals."""
-
-    def renew(self) -> None:
-        """Extend the lease; raise LockLost when it is gone."""
-
-
-class LeaseKeeper:
-    """Renew a run lock's (or the source leases') lease from a background thread."""
-
-    def __init__(self, lock: Lease, run_id: str | None = None) -> None:
-        self.lock = lock
-        self.run_id = run_id  # a run lock: its loss stops the run's writes (tenure.py)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="lease", daemon=True)
-
-    def __enter__(self) -> LeaseKeeper:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join()
-
-    def _run(self) -> None:
-        while not self.stop.wait(self.lock.renew_interval):
-            if self.run_id is not None and tenure.lost(self.run_id) is not None:
-                return  # ran out while paused: another run may hold the archive now
-            try:
-                self.lock.renew()
-            except (LockLost, StoreError, redis.RedisError) as err:
-                print(f"wirearchive: run lock lost: {err}", file=sys.stderr)
-                if self.run_id is not None:
-                    # Stop writing (the archive refuses this run's writes) and stop the run
-                    # (crawler/extensions/lockwatch.py): another run may hold the archive.
-                    tenure.lose(self.run_id, f"lock lost: {err}")
-                return
-            if self.run_id is not None:
-                tenure.renewed(self.run_id)

@@ -19,6 +19,7 @@ from fastwarc import ArchiveIterator, WarcRecord, WarcRecordType
 from crawler.history.capture import Capture, header, parse_http_block, parse_warc_date
 from pipelines.extract.pipeline import is_html
 from pipelines.outcomes import http_reason
+from pipelines.urls import site_host
 
 CCNEWS_PREFIX = "crawl-data/CC-NEWS"
 FILE_NAME = re.compile(r"CC-NEWS-(\d{14})-\d{5}\.warc\.gz$")
@@ -84,8 +85,7 @@ def uri_host(uri: str) -> str | None:
         host = netloc[1 : netloc.find("]")] if "]" in netloc else ""
     else:
         host = netloc.partition(":")[0]
-    host = host.lower().rstrip(".")
-    return host.removeprefix("www.") or None
+    return site_host(host) or None
 
 
 class Readable(Protocol):

@@ -18,7 +18,7 @@ from crawler.history.capture import UNIT_META
 from crawler.history.claims import FileClaims
 from crawler.history.feeder import FileEnded
 from crawler.history.progress import Days, Progress, is_finished
-from crawler.runner import LeaseKeeper
+from crawler.lease_keeper import LeaseKeeper
 from pipelines.outcomes import (
     HISTORY_BYTES,
     HISTORY_FILES_FAILED,
