@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from pipelines.dedup.fingerprints import Signature, signature_of
+from pipelines.dedup.fingerprints import Signature, exact_fingerprint, signature_of
 
 SCHEMA_VERSION = 1
 LIVE_ORIGIN = {"kind": "live"}  # a page fetched from its own site
@@ -77,12 +77,20 @@ class Article:
     signed: tuple[Signature | None] | None = field(default=None, repr=False, compare=False)
     # Where `published` came from: jsonld, meta, feed, sitemap, text or fetched.
     published_from: str | None = None
+    # The exact-copy fingerprint of ``text``, made once by ``fingerprint()``, like ``signed``.
+    printed: str | None = field(default=None, repr=False, compare=False)
 
     def signature(self) -> Signature | None:
         """Return the near-duplicate signature of the text (None: too short to compare)."""
         if self.signed is None:
             self.signed = (signature_of(self.text),)
         return self.signed[0]
+
+    def fingerprint(self) -> str:
+        """Return the exact-copy fingerprint of the text (its normalised form's hash)."""
+        if self.printed is None:
+            self.printed = exact_fingerprint(self.text)
+        return self.printed
 
     def urls(self) -> list[str]:
         """Return every URL that leads to this article: canonical, fetched, requested."""

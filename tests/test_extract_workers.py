@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 
+from pipelines.dedup.fingerprints import exact_fingerprint, signature_of
 from pipelines.extract.pipeline import ExtractPipeline
 from pipelines.items import Article, Page
 from pipelines.outcomes import Counters
@@ -54,6 +55,9 @@ def test_a_run_that_extracted_lets_its_workers_finish() -> None:
     try:
         article = asyncio.run(pipeline.process_item(_page()))
         assert isinstance(article, Article) and article.text
+        # Dedup's keys come made by the worker: the crawl's own process does not hash texts.
+        assert article.printed == exact_fingerprint(article.text)
+        assert article.signed == (signature_of(article.text),)
     finally:
         pipeline.close_spider()
     assert multiprocessing.active_children() == []

@@ -15,7 +15,6 @@ from typing import Any
 
 from pipelines.archive.keys import article_keys
 from pipelines.archive.spool import record_index_entry
-from pipelines.dedup.fingerprints import exact_fingerprint
 from pipelines.dedup.originals import Originals, Pending, duplicate_entry
 from pipelines.index.base import Index, Known
 from pipelines.items import Article, Duplicate
@@ -104,7 +103,7 @@ class DedupDecision:
             "key": key,
             "content_sha256": article.content_sha256,
             "urls": [*article.urls(), *aliases],
-            "fingerprint": pending.fingerprint if pending else exact_fingerprint(article.text),
+            "fingerprint": pending.fingerprint if pending else article.fingerprint(),
             "text": article.text,
             "version": article.version,
         }

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pipelines.archive.spool import record_index_entry
 from pipelines.archive.stores import Store
-from pipelines.dedup.fingerprints import exact_fingerprint
 from pipelines.index.near import NearIndex
 from pipelines.index.redis import Claim, RedisIndex
 from pipelines.index.sqlite import StateIndex
@@ -89,7 +88,7 @@ class LocalOriginals:
 
     def admit(self, decision: DedupDecision, article: Article, key: str) -> Duplicate | str | None:
         """Look for an exact or near copy (archived or pending); reserve an original."""
-        fingerprint = exact_fingerprint(article.text)
+        fingerprint = article.fingerprint()
         pending = self.pending_texts.get(fingerprint)
         if pending is not None:
             original_key = decision.pending[pending].key
@@ -113,7 +112,7 @@ class LocalOriginals:
 
     def reserve(self, decision: DedupDecision, article: Article, key: str) -> None:
         """Hold an original (or a revision) as pending while it is written."""
-        fingerprint = exact_fingerprint(article.text)
+        fingerprint = article.fingerprint()
         decision.hold(Pending(article.id, key, fingerprint), article)
         self.pending_texts.setdefault(fingerprint, article.id)
         signature = article.signature()
@@ -158,7 +157,7 @@ class SharedOriginals:
 
     def admit(self, decision: DedupDecision, article: Article, key: str) -> Duplicate | str | None:
         """Claim the article: ours, itself (archived or in flight elsewhere), or a copy."""
-        fingerprint = exact_fingerprint(article.text)
+        fingerprint = article.fingerprint()
         claim = self.index.claim_original(
             article.id, key, fingerprint, article.signature(), self.worker, self.ttl
         )
@@ -174,7 +173,7 @@ class SharedOriginals:
 
     def reserve(self, decision: DedupDecision, article: Article, key: str) -> None:
         """Hold a revision as pending: no claim, the article id is archived already."""
-        decision.hold(Pending(article.id, key, exact_fingerprint(article.text)), article)
+        decision.hold(Pending(article.id, key, article.fingerprint()), article)
 
     def commit(self, decision: DedupDecision, article: Article, entry: dict[str, Any]) -> None:
         """Make our claim permanent; a revision (no claim) is recorded as on one machine."""

@@ -96,7 +96,9 @@ def build_article(page: Page) -> Article:
         extractor_version=EXTRACTOR_VERSION,
         page=page,
     )
-    article.signature()  # here, in the extraction worker, not on the reactor
+    # Here, in the extraction worker, not on the reactor: both are read by dedup.
+    article.signature()
+    article.fingerprint()
     return article
 
 
