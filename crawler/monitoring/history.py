@@ -6,7 +6,7 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pipelines.archive.stores import Store, StoreError, open_store
@@ -19,6 +19,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_MAX_RUNS = 500
 # Run ids start with the run's start time, so a key shows its day without a GET.
 _RUN_KEY = re.compile(r"^runs/(\d{8})T\d{6}Z[^/]*\.json$")
+# The newest runs are listed month by month from this one back, this many months at most:
+# a cron run every 5 minutes leaves 100,000 summaries a year, 100 LIST pages on S3 at the
+# end of every run if the whole folder were listed to find the last few dozen.
+LOOKBACK_MONTHS = 13
 
 
 def open_archive(uri: str) -> Store:
@@ -38,11 +42,34 @@ def _read_summary(store: Store, key: str) -> Any:
         return None
 
 
+def _summary_keys(store: Store, prefix: str) -> list[str]:
+    return sorted(key for key in store.keys(prefix) if key.endswith(".json"))
+
+
+def newest_run_keys(store: Store, max_runs: int, today: date | None = None) -> list[str]:
+    """Return the keys of the newest ``max_runs`` run summaries (all when 0), oldest first.
+
+    Listed a month at a time from the next one back (a run id from a clock a little ahead
+    may name it); a history shorter than ``max_runs`` over LOOKBACK_MONTHS is small enough
+    to list whole.
+    """
+    if max_runs <= 0:
+        return _summary_keys(store, "runs/")
+    day = today or datetime.now(UTC).date()
+    year, month = (day.year, day.month + 1) if day.month < 12 else (day.year + 1, 1)
+    found: list[str] = []
+    for _ in range(LOOKBACK_MONTHS):
+        found[:0] = _summary_keys(store, f"runs/{year:04d}{month:02d}")
+        if len(found) >= max_runs:
+            return found[-max_runs:]
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return _summary_keys(store, "runs/")[-max_runs:]
+
+
 def load_history(store: Store, max_runs: int = DEFAULT_MAX_RUNS) -> list[dict[str, Any]]:
     """Read the newest ``max_runs`` run summaries (``runs/*.json``; run ids sort by start)."""
-    keys = sorted(key for key in store.keys("runs/") if key.endswith(".json"))
     history: list[dict[str, Any]] = []
-    for key in keys[-max_runs:] if max_runs > 0 else keys:
+    for key in newest_run_keys(store, max_runs):
         data = _read_summary(store, key)
         if isinstance(data, dict):
             history.append(data)
