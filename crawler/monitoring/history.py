@@ -6,6 +6,7 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -23,6 +24,8 @@ _RUN_KEY = re.compile(r"^runs/(\d{8})T\d{6}Z[^/]*\.json$")
 # a cron run every 5 minutes leaves 100,000 summaries a year, 100 LIST pages on S3 at the
 # end of every run if the whole folder were listed to find the last few dozen.
 LOOKBACK_MONTHS = 13
+# Summaries read at once (boto3 clients and local files are safe to share between threads).
+READERS = 8
 
 
 def open_archive(uri: str) -> Store:
@@ -67,13 +70,14 @@ def newest_run_keys(store: Store, max_runs: int, today: date | None = None) -> l
 
 
 def load_history(store: Store, max_runs: int = DEFAULT_MAX_RUNS) -> list[dict[str, Any]]:
-    """Read the newest ``max_runs`` run summaries (``runs/*.json``; run ids sort by start)."""
-    history: list[dict[str, Any]] = []
-    for key in newest_run_keys(store, max_runs):
-        data = _read_summary(store, key)
-        if isinstance(data, dict):
-            history.append(data)
-    return history
+    """Read the newest ``max_runs`` run summaries (``runs/*.json``; run ids sort by start).
+
+    Read READERS at a time: on S3 each is a round trip, and every run's end reads 60.
+    """
+    keys = newest_run_keys(store, max_runs)
+    with ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="runs") as pool:
+        read = list(pool.map(lambda key: _read_summary(store, key), keys))
+    return [data for data in read if isinstance(data, dict)]
 
 
 def runs_since(store: Store, since: date | None) -> list[dict[str, Any]]:
