@@ -248,6 +248,22 @@ def test_renew_extends_the_lease(store: Store) -> None:
         RunLock(store, "run-b", lease_seconds=LEASE, clock=clock).acquire()
 
 
+def test_a_late_release_leaves_a_lock_a_successor_is_taking_over(store: Store) -> None:
+    # The lease has run out and a successor has won the takeover claim but not yet replaced
+    # the lock: the old holder's release must not delete it under the successor's feet.
+    clock = Clock()
+    lock = RunLock(store, "run-a", lease_seconds=LEASE, clock=clock)
+    lock.acquire()
+    stale = read_lock(store)
+    clock.now += LEASE
+    claim = f"{CLAIM_PREFIX}{stale.token}.0.json"
+    body = {"run_id": "run-b", "token": "b", "at": "2027-01-15T08:01:00.000Z"}
+    assert store.put(claim, json.dumps(body).encode())
+    lock.release()
+    assert read_lock(store) == stale
+    assert store.exists(claim)  # the successor's claim is the successor's to drop
+
+
 def test_renew_after_the_lease_ran_out_raises_lock_lost(store: Store) -> None:
     clock = Clock()
     lock = RunLock(store, "run-a", lease_seconds=LEASE, clock=clock)
