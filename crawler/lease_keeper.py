@@ -34,19 +34,29 @@ class LeaseKeeper:
     def __init__(self, lock: Lease, run_id: str | None = None) -> None:
         self.lock = lock
         self.run_id = run_id  # a run lock: its loss stops the run's writes (tenure.py)
-        self.stop = threading.Event()
+        self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, name="lease", daemon=True)
 
+    def start(self) -> None:
+        """Start renewing (once: a later call does nothing)."""
+        if self.thread.ident is None:
+            self.thread.start()
+
+    def stop(self) -> None:
+        """Stop renewing and wait for the thread; nothing to do if it never started."""
+        self.stopping.set()
+        if self.thread.ident is not None:
+            self.thread.join()
+
     def __enter__(self) -> LeaseKeeper:
-        self.thread.start()
+        self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join()
+        self.stop()
 
     def _run(self) -> None:
-        while not self.stop.wait(self.lock.renew_interval):
+        while not self.stopping.wait(self.lock.renew_interval):
             if self.run_id is not None and tenure.lost(self.run_id) is not None:
                 return  # ran out while paused: another run may hold the archive now
             try:

@@ -19,6 +19,7 @@ from pipelines.extract.dates import (
 )
 from pipelines.extract.pipeline import build_article
 from pipelines.items import Page
+from tests.helpers.support import fetched_page
 
 FETCHED = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
@@ -225,16 +226,10 @@ def test_a_date_in_a_script_string_is_not_the_publication_date() -> None:
 
 
 def _fetched_page(html: str, listed: datetime | None, kind: str | None) -> Page:
-    body = html.encode("utf-8")
-    return Page(
-        source="wire",
-        url="https://example.com/news/budget",
-        status=200,
-        body=body,
-        content=body,
-        request_headers=[],
-        response_headers=[("Content-Type", "text/html; charset=utf-8")],
-        fetched_at=FETCHED,
+    return fetched_page(
+        html.encode("utf-8"),
+        FETCHED,
+        content_type="text/html; charset=utf-8",
         listed_date=listed,
         listed_in="https://example.com/feed.xml",
         listed_kind=kind,

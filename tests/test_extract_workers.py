@@ -14,24 +14,14 @@ from pipelines.dedup.fingerprints import exact_fingerprint, signature_of
 from pipelines.extract.pipeline import ExtractPipeline
 from pipelines.items import Article, Page
 from pipelines.outcomes import Counters
-from tests.helpers.support import dev_pages
+from tests.helpers.support import dev_pages, fetched_page
 
 # Far less than a worker takes to import the extractor (0.6 s on an idle machine).
 PROMPT_SECONDS = 0.4
 
 
 def _page() -> Page:
-    body = next(iter(dev_pages().values()))
-    return Page(
-        source="wire",
-        url="https://example.com/news/budget",
-        status=200,
-        body=body,
-        content=body,
-        request_headers=[],
-        response_headers=[("Content-Type", "text/html")],
-        fetched_at=datetime(2026, 11, 25, 12, 0, tzinfo=UTC),
-    )
+    return fetched_page(next(iter(dev_pages().values())), datetime(2026, 11, 25, 12, tzinfo=UTC))
 
 
 def _pipeline() -> ExtractPipeline:

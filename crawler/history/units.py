@@ -68,13 +68,11 @@ class FileUnits:
         self.marks: set[asyncio.Future[None]] = set()
         # Renews the claims held until the last mark is written (a scan can outlast the TTL).
         self.keeper = LeaseKeeper(claims) if claims is not None else None
-        self.renewing = False
 
     def start(self) -> None:
         """Start renewing the claims this worker will hold (distributed mode)."""
-        if self.keeper is not None and not self.renewing:
-            self.keeper.__enter__()
-            self.renewing = True
+        if self.keeper is not None:
+            self.keeper.start()
 
     def take(self, file: str) -> bool:
         """Distributed mode: claim a file, unless another worker holds or finished it."""
@@ -171,6 +169,5 @@ class FileUnits:
                 if isinstance(result, Exception):
                     self.counters.error("history_progress")
                     logger.error("could not record a finished CC-NEWS file: %s", result)
-        if self.keeper is not None and self.renewing:
-            self.renewing = False
-            await asyncio.to_thread(self.keeper.__exit__, None, None, None)
+        if self.keeper is not None:
+            await asyncio.to_thread(self.keeper.stop)

@@ -18,6 +18,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from crawler.demo.loopback import LoopbackServer, Resource
+from pipelines.items import Page
 
 TESTS = Path(__file__).resolve().parents[1]
 ROOT = TESTS.parent
@@ -151,3 +152,20 @@ def crawl(
     result = run_cli([*args, "--summary", str(summary_path), *FAST_CRAWL, *extra])
     summary = load_json(summary_path) if summary_path.exists() else None
     return result, summary, archive
+
+
+def fetched_page(
+    body: bytes, fetched_at: datetime, *, content_type: str = "text/html", **fields: Any
+) -> Page:
+    """A page as the spider hands it on: served 200 at example.com, ``fields`` set too."""
+    return Page(
+        source="wire",
+        url="https://example.com/news/budget",
+        status=200,
+        body=body,
+        content=body,
+        request_headers=[],
+        response_headers=[("Content-Type", content_type)],
+        fetched_at=fetched_at,
+        **fields,
+    )
